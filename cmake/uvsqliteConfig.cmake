@@ -1,0 +1,6 @@
+include(CMakeFindDependencyMacro)
+list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}")
+find_dependency(Threads)
+find_dependency(LibUV)
+find_dependency(SQLite3)
+include("${CMAKE_CURRENT_LIST_DIR}/uvsqliteTargets.cmake")

@@ -1,0 +1,193 @@
+#pragma once
+/// @file completion.hpp
+/// The three completion forms of every asynchronous operation, produced by one mechanism.
+///
+/// An operation is written once as a "start" function that hands a Completion<T> to the
+/// connection's worker. The last argument of the public call (the completion token) picks the
+/// Completion implementation:
+///
+/// | token                | returns          | where the result arrives                          |
+/// |----------------------|------------------|---------------------------------------------------|
+/// | none / use_future    | std::future<T>   | fulfilled on the worker thread                    |
+/// | callable             | void             | `fn(std::exception_ptr, T)` on the loop thread    |
+/// | use_awaitable        | an awaitable of T| `co_await` resumes on the loop thread             |
+///
+/// Loop forms are never invoked inside the initiating call: they are always posted through the
+/// connection's uv_async_t, even when the outcome is known at once.
+
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace uvsqlite {
+
+/// Token: complete through a std::future (the default when no token is given).
+struct use_future_t {};
+/// Token for the std::future form.
+inline constexpr use_future_t use_future{};
+
+/// Token: return an awaitable for C++20 `co_await`, resumed on the connection's loop thread.
+struct use_awaitable_t {};
+/// Token for the awaitable form.
+inline constexpr use_awaitable_t use_awaitable{};
+
+/// Receives exceptions that escape user callbacks on the loop thread (they never unwind through
+/// libuv). The default handler prints the exception and calls std::terminate.
+using ErrorHandler = std::function<void(std::exception_ptr)>;
+
+/// A Node-style error-first callback for a result of type T: `void(std::exception_ptr, T)`, or
+/// `void(std::exception_ptr)` when T is void. Move-only callables are accepted.
+template <class H, class T>
+concept CompletionHandler =
+    (std::is_void_v<T> && std::is_invocable_v<H&, std::exception_ptr>) ||
+    (!std::is_void_v<T> && std::is_invocable_v<H&, std::exception_ptr, std::conditional_t<std::is_void_v<T>, int, T>>);
+
+/// Anything that may be passed as the last argument of an operation completing with T.
+template <class Token, class T>
+concept CompletionToken = std::is_same_v<std::remove_cvref_t<Token>, use_future_t> ||
+                          std::is_same_v<std::remove_cvref_t<Token>, use_awaitable_t> ||
+                          CompletionHandler<std::remove_cvref_t<Token>, T>;
+
+namespace detail {
+
+/// What an operation produced: an exception, or a value (none for void).
+template <class T>
+struct Outcome {
+  std::exception_ptr error;
+  std::optional<T> value;
+};
+template <>
+struct Outcome<void> {
+  std::exception_ptr error;
+};
+
+/// A settled completion as the loop bridge sees it: something to run on the loop thread.
+class Delivery {
+ public:
+  Delivery() = default;
+  Delivery(const Delivery&) = delete;
+  Delivery& operator=(const Delivery&) = delete;
+  virtual ~Delivery() = default;
+  /// Loop thread. What it throws is caught by the bridge and given to the error handler.
+  virtual void deliver() = 0;
+};
+
+/// The receiving end of one operation. The worker calls settle() exactly once; loop forms are
+/// then posted to the loop bridge, which calls deliver() on the loop thread and deletes them.
+template <class T>
+class Completion : public Delivery {
+ public:
+  explicit Completion(bool on_loop) noexcept : on_loop_(on_loop) {}
+  /// True when deliver() must run on the loop thread (callback and awaitable forms).
+  [[nodiscard]] bool on_loop() const noexcept { return on_loop_; }
+  /// Worker thread (or the submitting thread for a job that never reached a worker).
+  virtual void settle(Outcome<T>&& outcome) noexcept = 0;
+
+ private:
+  bool on_loop_;
+};
+
+template <class T>
+using CompletionPtr = std::unique_ptr<Completion<T>>;
+
+/// The future form: the promise is fulfilled inside settle(), on the worker.
+template <class T>
+class FutureCompletion final : public Completion<T> {
+ public:
+  FutureCompletion() noexcept : Completion<T>(false) {}
+  std::future<T> future() { return promise_.get_future(); }
+  void settle(Outcome<T>&& outcome) noexcept override {
+    if (outcome.error) {
+      promise_.set_exception(std::move(outcome.error));
+    } else if constexpr (std::is_void_v<T>) {
+      promise_.set_value();
+    } else {
+      promise_.set_value(std::move(*outcome.value));
+    }
+  }
+  void deliver() override {}
+
+ private:
+  std::promise<T> promise_;
+};
+
+/// The callback form: settle() stores the outcome, deliver() calls the handler on the loop.
+template <class T, class H>
+class HandlerCompletion final : public Completion<T> {
+ public:
+  explicit HandlerCompletion(H handler) : Completion<T>(true), handler_(std::move(handler)) {}
+  void settle(Outcome<T>&& outcome) noexcept override { outcome_ = std::move(outcome); }
+  void deliver() override {
+    if constexpr (std::is_void_v<T>) {
+      handler_(std::move(outcome_.error));
+    } else if (outcome_.error) {
+      handler_(std::move(outcome_.error), T{});
+    } else {
+      handler_(std::exception_ptr{}, std::move(*outcome_.value));
+    }
+  }
+
+ private:
+  H handler_;
+  Outcome<T> outcome_;
+};
+
+/// The awaitable form. Nothing starts until the coroutine suspends on it; then the operation is
+/// submitted with a completion that resumes the coroutine on the loop thread.
+template <class T, class Start>
+class Awaitable {
+ public:
+  explicit Awaitable(Start start) : start_(std::move(start)) {}
+  [[nodiscard]] bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> handle) {
+    start_(std::make_unique<Resume>(this, handle));
+  }
+  T await_resume() {
+    if (outcome_.error) std::rethrow_exception(outcome_.error);
+    if constexpr (!std::is_void_v<T>) return std::move(*outcome_.value);
+  }
+
+ private:
+  class Resume final : public Completion<T> {
+   public:
+    Resume(Awaitable* owner, std::coroutine_handle<> handle) noexcept
+        : Completion<T>(true), owner_(owner), handle_(handle) {}
+    // The awaitable lives in the suspended coroutine's frame until resume().
+    void settle(Outcome<T>&& outcome) noexcept override { owner_->outcome_ = std::move(outcome); }
+    void deliver() override { handle_.resume(); }
+
+   private:
+    Awaitable* owner_;
+    std::coroutine_handle<> handle_;
+  };
+
+  Start start_;
+  Outcome<T> outcome_;
+};
+
+/// The one mechanism: turns a completion token and a start function into the token's form.
+/// `start` receives a CompletionPtr<T> and submits the operation; it may throw (for a loop form
+/// on a connection without a loop) before anything was queued.
+template <class T, class Token, class Start>
+auto initiate(Token&& token, Start&& start) {
+  using D = std::remove_cvref_t<Token>;
+  if constexpr (std::is_same_v<D, use_future_t>) {
+    auto completion = std::make_unique<FutureCompletion<T>>();
+    auto future = completion->future();
+    std::forward<Start>(start)(CompletionPtr<T>(std::move(completion)));
+    return future;
+  } else if constexpr (std::is_same_v<D, use_awaitable_t>) {
+    return Awaitable<T, std::decay_t<Start>>(std::forward<Start>(start));
+  } else {
+    std::forward<Start>(start)(
+        CompletionPtr<T>(std::make_unique<HandlerCompletion<T, D>>(std::forward<Token>(token))));
+  }
+}
+
+}  // namespace detail
+}  // namespace uvsqlite

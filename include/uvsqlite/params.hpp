@@ -1,0 +1,68 @@
+#pragma once
+/// @file params.hpp
+/// Statement parameters: a list of positional values or a map of named ones.
+///
+/// Thread-safety: a plain value type.
+
+#include <cstddef>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "uvsqlite/value.hpp"
+
+namespace uvsqlite {
+
+/// Parameters for one execution of a statement.
+///
+/// Positional values fill `?` and `?NNN` placeholders by index; named values fill `:name`,
+/// `@name` and `$name` by name (given without the prefix character). As in Python's sqlite3,
+/// extra named values are ignored, while a missing name or a wrong count of positional values is
+/// a ProgrammingError when the statement runs.
+///
+/// @code
+///   db.execute("SELECT ?, ?", {1, "x"});
+///   db.execute("SELECT :a", {{"a", 1}});
+/// @endcode
+class Params {
+ public:
+  /// No parameters.
+  Params() = default;
+  /// Positional values, from a braced list.
+  Params(std::initializer_list<Value> positional)  // NOLINT(google-explicit-constructor)
+      : positional_(positional) {}
+  /// Named values, from a braced list of {name, value} pairs.
+  Params(std::initializer_list<std::pair<std::string, Value>> named)  // NOLINT
+      : named_(named), is_named_(true) {}
+  /// Positional values built at run time.
+  Params(std::vector<Value> positional) noexcept  // NOLINT(google-explicit-constructor)
+      : positional_(std::move(positional)) {}
+  /// Named values built at run time.
+  Params(std::vector<std::pair<std::string, Value>> named) noexcept  // NOLINT
+      : named_(std::move(named)), is_named_(true) {}
+  /// Named values built at run time.
+  Params(const std::map<std::string, Value>& named)  // NOLINT(google-explicit-constructor)
+      : named_(named.begin(), named.end()), is_named_(true) {}
+
+  /// True when the values are named (a mapping), false for a positional list.
+  [[nodiscard]] bool is_named() const noexcept { return is_named_; }
+  /// The positional values (empty when named).
+  [[nodiscard]] const std::vector<Value>& positional() const noexcept { return positional_; }
+  /// The named values (empty when positional).
+  [[nodiscard]] const std::vector<std::pair<std::string, Value>>& named() const noexcept {
+    return named_;
+  }
+  /// Number of values given.
+  [[nodiscard]] std::size_t size() const noexcept {
+    return is_named_ ? named_.size() : positional_.size();
+  }
+
+ private:
+  std::vector<Value> positional_;
+  std::vector<std::pair<std::string, Value>> named_;
+  bool is_named_ = false;
+};
+
+}  // namespace uvsqlite

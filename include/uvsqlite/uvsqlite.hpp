@@ -1,0 +1,12 @@
+#pragma once
+/// @file uvsqlite.hpp
+/// Umbrella header: the aiosqlite API for programs built on a libuv event loop.
+
+#include "uvsqlite/completion.hpp"
+#include "uvsqlite/connection.hpp"
+#include "uvsqlite/cursor.hpp"
+#include "uvsqlite/errors.hpp"
+#include "uvsqlite/options.hpp"
+#include "uvsqlite/params.hpp"
+#include "uvsqlite/row.hpp"
+#include "uvsqlite/value.hpp"

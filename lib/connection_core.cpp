@@ -1,0 +1,52 @@
+#include "connection_core.hpp"
+
+#include "close_job.hpp"
+
+namespace uvsqlite::detail {
+
+ConnectionCore::ConnectionCore(uv_loop_t* loop, std::string path, Options options)
+    : options_(std::move(options)), shared_(std::make_shared<SharedState>()) {
+  if (options_.iter_chunk_size == 0) options_.iter_chunk_size = 1;
+  if (loop != nullptr) {
+    bridge_ = std::make_shared<LoopBridge>(loop);
+    bridge_->open();
+  }
+  try {
+    worker_ = Worker::start(std::make_unique<Session>(std::move(path), options_, shared_));
+  } catch (...) {
+    if (bridge_) bridge_->retire();
+    throw;
+  }
+}
+
+ConnectionCore::~ConnectionCore() {
+  if (bridge_) bridge_->retire();
+  worker_->abandon();
+}
+
+std::exception_ptr ConnectionCore::closed_error() {
+  return std::make_exception_ptr(ProgrammingError("Cannot operate on a closed database."));
+}
+
+void ConnectionCore::expect_loop() {
+  if (!bridge_) {
+    throw ProgrammingError("this connection has no loop: only the future form is available");
+  }
+  bridge_->expect();
+}
+
+void ConnectionCore::submit_close(CompletionPtr<void> completion) {
+  if (completion->on_loop()) expect_loop();
+  // Close the loop handle as soon as nothing is outstanding; from the loop thread this happens
+  // now when close() is awaited through a future, so the loop can finish.
+  if (bridge_) bridge_->retire();
+  std::unique_ptr<Job> job = make_close_job(std::move(completion), bridge_, worker_);
+  if (!worker_->push(job)) job->fail(closed_error());
+}
+
+void ConnectionCore::interrupt() const {
+  std::lock_guard lock(shared_->mutex);
+  if (shared_->interruptible != nullptr) sqlite3_interrupt(shared_->interruptible);
+}
+
+}  // namespace uvsqlite::detail

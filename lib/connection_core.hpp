@@ -1,0 +1,76 @@
+#pragma once
+// What a Connection handle points to: the worker (thread + queue + Session), the loop bridge,
+// and the state readable from any thread. Shared by Connection and Cursor handles; when the
+// last one goes, the connection closes in the background.
+
+#include <uv.h>
+
+#include <memory>
+#include <utility>
+
+#include "loop_bridge.hpp"
+#include "shared_state.hpp"
+#include "typed_job.hpp"
+#include "uvsqlite/completion.hpp"
+#include "uvsqlite/errors.hpp"
+#include "uvsqlite/options.hpp"
+#include "worker.hpp"
+
+namespace uvsqlite::detail {
+
+class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
+ public:
+  /// Starts the worker (the database is opened by the first job). `loop` may be null.
+  ConnectionCore(uv_loop_t* loop, std::string path, Options options);
+  ConnectionCore(const ConnectionCore&) = delete;
+  ConnectionCore& operator=(const ConnectionCore&) = delete;
+  /// The last handle is gone: close in the background, without blocking.
+  ~ConnectionCore();
+
+  /// Any thread: queues `work` (callable as T(Session&)) with `completion`.
+  /// @throws ProgrammingError at once for a loop form on a connection without a loop.
+  template <class T, class Work>
+  void submit(CompletionPtr<T> completion, Work&& work) {
+    if (completion->on_loop()) expect_loop();
+    std::unique_ptr<Job> job =
+        std::make_unique<TypedJob<T, std::decay_t<Work>>>(std::move(completion), bridge_, std::forward<Work>(work));
+    if (!worker_->push(job)) job->fail(closed_error());
+  }
+
+  /// Any thread: queues an internal job with no completion; fails it at once when closed.
+  void submit_internal(std::unique_ptr<Job> job) {
+    if (!worker_->push(job)) job->fail(closed_error());
+  }
+
+  /// Any thread: queues close().
+  void submit_close(CompletionPtr<void> completion);
+
+  [[nodiscard]] const Options& options() const noexcept { return options_; }
+  [[nodiscard]] uv_loop_t* loop() const noexcept { return bridge_ ? bridge_->loop() : nullptr; }
+  [[nodiscard]] SharedState& shared() const noexcept { return *shared_; }
+  [[nodiscard]] LoopBridge* bridge() const noexcept { return bridge_.get(); }
+  /// sqlite3_interrupt on the open handle, from any thread.
+  void interrupt() const;
+
+  static std::exception_ptr closed_error();
+
+ private:
+  void expect_loop();
+
+  Options options_;
+  std::shared_ptr<SharedState> shared_;
+  std::shared_ptr<LoopBridge> bridge_;  // null without a loop
+  std::shared_ptr<Worker> worker_;
+};
+
+/// Fails `completion` at once through its own form, for an operation on a handle that belongs
+/// to no connection. Loop forms have no loop to run on: they throw ProgrammingError.
+template <class T>
+void fail_unbound(CompletionPtr<T>& completion, const char* message) {
+  if (completion->on_loop()) throw ProgrammingError(message);
+  Outcome<T> outcome;
+  outcome.error = std::make_exception_ptr(ProgrammingError(message));
+  finish(completion, std::move(outcome), nullptr);
+}
+
+}  // namespace uvsqlite::detail

@@ -1,0 +1,96 @@
+// Cursor: each operation written once, as work for the connection's worker.
+
+#include "uvsqlite/cursor.hpp"
+
+#include "connection_core.hpp"
+#include "cursor_core.hpp"
+#include "uvsqlite/connection.hpp"
+
+namespace uvsqlite {
+
+using detail::CompletionPtr;
+using detail::Session;
+
+namespace {
+constexpr const char* kNoCursor = "Cannot operate on a closed cursor.";
+}
+
+void Cursor::start_execute(std::string sql, Params params, CompletionPtr<Cursor> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<Cursor>(
+      std::move(c), [self = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
+        self->execute(s, std::move(sql), std::move(params));
+        return Cursor(self);
+      });
+}
+
+void Cursor::start_executemany(std::string sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<Cursor>(std::move(c),
+                                      [self = core_, sql = std::move(sql), seq = std::move(seq)](Session& s) {
+                                        self->executemany(s, sql, seq);
+                                        return Cursor(self);
+                                      });
+}
+
+void Cursor::start_executescript(std::string script, CompletionPtr<Cursor> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<Cursor>(std::move(c), [self = core_, script = std::move(script)](Session& s) {
+    self->executescript(s, script);
+    return Cursor(self);
+  });
+}
+
+void Cursor::start_fetchone(CompletionPtr<std::optional<Row>> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<std::optional<Row>>(std::move(c),
+                                                  [self = core_](Session& s) { return self->fetchone(s); });
+}
+
+void Cursor::start_fetchmany(std::size_t size, CompletionPtr<std::vector<Row>> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<std::vector<Row>>(std::move(c),
+                                                [self = core_, size](Session& s) { return self->fetchmany(s, size); });
+}
+
+void Cursor::start_fetchall(CompletionPtr<std::vector<Row>> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<std::vector<Row>>(std::move(c), [self = core_](Session& s) { return self->fetchall(s); });
+}
+
+void Cursor::start_close(CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<void>(std::move(c), [self = core_](Session& s) { self->close(s); });
+}
+
+std::size_t Cursor::arraysize() const noexcept { return core_ ? core_->arraysize.load() : 1; }
+
+void Cursor::set_arraysize(std::size_t n) const noexcept {
+  if (core_) core_->arraysize.store(n);
+}
+
+std::size_t Cursor::iter_chunk_size() const noexcept {
+  return core_ ? core_->connection()->options().iter_chunk_size : 64;
+}
+
+Connection Cursor::connection() const { return core_ ? Connection(core_->connection()) : Connection(); }
+
+std::vector<Column> Cursor::description() const { return core_ ? core_->description() : std::vector<Column>{}; }
+
+std::optional<std::int64_t> Cursor::lastrowid() const { return core_ ? core_->lastrowid() : std::nullopt; }
+
+std::int64_t Cursor::rowcount() const { return core_ ? core_->rowcount() : -1; }
+
+bool Cursor::take_buffered(std::optional<Row>& out) const {
+  if (!core_) {
+    out.reset();
+    return false;
+  }
+  return core_->take_buffered(out);
+}
+
+void Cursor::refill(std::vector<Row> rows) const {
+  if (core_) core_->refill(std::move(rows));
+}
+
+}  // namespace uvsqlite

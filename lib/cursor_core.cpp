@@ -1,0 +1,222 @@
+#include "cursor_core.hpp"
+
+#include <utility>
+
+#include "uvsqlite/errors.hpp"
+
+namespace uvsqlite::detail {
+
+namespace {
+
+// Returns a dropped cursor's statement to the cache. If the connection is already closed, its
+// close finalized the statement: nothing to do.
+class ReleaseJob final : public Job {
+ public:
+  explicit ReleaseJob(std::shared_ptr<CursorWork> work) : work_(std::move(work)) {}
+  void run(Session& s) noexcept override {
+    s.release(std::move(work_->stmt));
+    s.untrack(*work_);
+  }
+  void fail(std::exception_ptr /*error*/) noexcept override {}
+
+ private:
+  std::shared_ptr<CursorWork> work_;
+};
+
+}  // namespace
+
+CursorCore::CursorCore(std::shared_ptr<ConnectionCore> connection)
+    : connection_(std::move(connection)), work_(std::make_shared<CursorWork>()) {}
+
+CursorCore::~CursorCore() {
+  // No job of this cursor is queued (each holds a reference), so the flag is settled.
+  if (!holds_statement_.load(std::memory_order_acquire)) return;
+  try {
+    connection_->submit_internal(std::make_unique<ReleaseJob>(std::move(work_)));
+  } catch (...) {
+    // Out of memory: the statement stays registered and is finalized by the connection's close.
+  }
+}
+
+void CursorCore::check_open() const {
+  if (work_->closed) throw ProgrammingError("Cannot operate on a closed cursor.");
+}
+
+void CursorCore::release(Session& s) noexcept {
+  work_->row_ready = false;
+  s.release(std::move(work_->stmt));
+  s.untrack(*work_);
+  holds_statement_.store(false, std::memory_order_release);
+}
+
+void CursorCore::publish(std::shared_ptr<const Columns> description, std::int64_t rowcount,
+                         std::optional<std::int64_t> lastrowid) {
+  std::lock_guard lock(mutex_);
+  description_ = std::move(description);
+  rowcount_ = rowcount;
+  lastrowid_ = lastrowid;
+  buffer_.clear();
+  exhausted_ = false;
+}
+
+void CursorCore::execute(Session& s, std::string sql, Params params) {
+  check_open();
+  release(s);
+  auto stmt = s.prepare(sql);
+  work_->params = std::move(params);
+  try {
+    stmt->bind(work_->params);
+    s.begin_if_needed(*stmt);
+  } catch (...) {
+    s.release(std::move(stmt));
+    throw;
+  }
+  std::shared_ptr<const Columns> columns = stmt->columns();
+  const int rc = stmt->step();
+  sqlite3* db = s.db();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    std::exception_ptr error = s.error();
+    s.release(std::move(stmt));
+    publish(std::move(columns), -1, sqlite3_last_insert_rowid(db));
+    std::rethrow_exception(error);
+  }
+  const std::int64_t rowcount = (stmt->is_dml() && rc == SQLITE_DONE) ? sqlite3_changes64(db) : (stmt->is_dml() ? 0 : -1);
+  publish(std::move(columns), rowcount, sqlite3_last_insert_rowid(db));
+  if (rc == SQLITE_ROW) {
+    work_->stmt = std::move(stmt);
+    work_->row_ready = true;
+    s.track(*work_);
+    holds_statement_.store(true, std::memory_order_release);
+  } else {
+    s.release(std::move(stmt));
+  }
+}
+
+void CursorCore::executemany(Session& s, const std::string& sql, const std::vector<Params>& seq) {
+  check_open();
+  release(s);
+  auto stmt = s.prepare(sql);
+  std::int64_t total = 0;
+  try {
+    if (stmt->readonly()) throw ProgrammingError("executemany() can only execute DML statements.");
+    for (const Params& params : seq) {
+      stmt->bind(params);
+      s.begin_if_needed(*stmt);
+      int rc = stmt->step();
+      while (rc == SQLITE_ROW) rc = stmt->step();  // RETURNING rows are not kept
+      if (rc != SQLITE_DONE) s.raise();
+      if (stmt->is_dml()) total += sqlite3_changes64(s.db());
+      stmt->reset();
+    }
+  } catch (...) {
+    s.release(std::move(stmt));
+    throw;
+  }
+  std::shared_ptr<const Columns> columns = stmt->columns();
+  const bool dml = stmt->is_dml();
+  s.release(std::move(stmt));
+  std::optional<std::int64_t> lastrowid;
+  {
+    std::lock_guard lock(mutex_);
+    lastrowid = lastrowid_;  // executemany leaves lastrowid alone, as in Python 3.11
+  }
+  publish(std::move(columns), dml ? total : -1, lastrowid);
+}
+
+void CursorCore::executescript(Session& s, const std::string& script) {
+  check_open();
+  release(s);
+  if (script.find('\0') != std::string::npos) throw ProgrammingError("the script contains a null character");
+  s.commit();
+  sqlite3* db = s.db();
+  const char* sql = script.c_str();
+  while (*sql != '\0') {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, &tail) != SQLITE_OK) s.raise();
+    if (stmt != nullptr) {
+      int rc = SQLITE_ROW;
+      while (rc == SQLITE_ROW) rc = sqlite3_step(stmt);
+      std::exception_ptr error = rc == SQLITE_DONE ? nullptr : s.error();
+      sqlite3_finalize(stmt);
+      if (error) std::rethrow_exception(error);
+    }
+    sql = tail;
+  }
+}
+
+void CursorCore::advance(Session& s) {
+  const int rc = work_->stmt->step();
+  if (rc == SQLITE_ROW) return;
+  std::exception_ptr error = rc == SQLITE_DONE ? nullptr : s.error();
+  release(s);
+  if (error) std::rethrow_exception(error);
+}
+
+std::optional<Row> CursorCore::fetchone(Session& s) {
+  check_open();
+  if (!work_->row_ready) return std::nullopt;
+  Row row = work_->stmt->row();
+  advance(s);
+  return row;
+}
+
+std::vector<Row> CursorCore::fetchmany(Session& s, std::size_t size) {
+  check_open();
+  std::vector<Row> rows;
+  if (work_->row_ready) rows.reserve(std::min<std::size_t>(size, 1024));
+  while (rows.size() < size && work_->row_ready) {
+    rows.push_back(work_->stmt->row());
+    advance(s);
+  }
+  return rows;
+}
+
+std::vector<Row> CursorCore::fetchall(Session& s) {
+  check_open();
+  std::vector<Row> rows;
+  while (work_->row_ready) {
+    rows.push_back(work_->stmt->row());
+    advance(s);
+  }
+  return rows;
+}
+
+void CursorCore::close(Session& s) noexcept {
+  release(s);
+  work_->closed = true;
+}
+
+std::vector<Column> CursorCore::description() const {
+  std::lock_guard lock(mutex_);
+  return description_ ? *description_ : std::vector<Column>{};
+}
+
+std::int64_t CursorCore::rowcount() const {
+  std::lock_guard lock(mutex_);
+  return rowcount_;
+}
+
+std::optional<std::int64_t> CursorCore::lastrowid() const {
+  std::lock_guard lock(mutex_);
+  return lastrowid_;
+}
+
+bool CursorCore::take_buffered(std::optional<Row>& out) {
+  std::lock_guard lock(mutex_);
+  if (!buffer_.empty()) {
+    out = std::move(buffer_.front());
+    buffer_.pop_front();
+    return true;
+  }
+  out.reset();
+  return exhausted_;
+}
+
+void CursorCore::refill(std::vector<Row> rows) {
+  std::lock_guard lock(mutex_);
+  if (rows.empty()) exhausted_ = true;
+  for (auto& r : rows) buffer_.push_back(std::move(r));
+}
+
+}  // namespace uvsqlite::detail

@@ -1,0 +1,69 @@
+#pragma once
+// The completion bridge: the one uv_async_t a connection owns on its loop. Workers post settled
+// completions from any thread; the loop thread drains them all per wake-up (sends coalesce) and
+// delivers them in order.
+//
+// Referencing: the handle is uv_ref'ed only while loop-form completions are outstanding, so an
+// idle connection does not keep uv_run alive. Ref changes happen on the loop thread only.
+//
+// Lifetime: the uv_async_t is heap-allocated with a reference to this bridge and freed in its
+// close callback. It is closed once the connection is retired (closed or dropped) and nothing is
+// outstanding; a loop-form submission on the loop thread after that opens a new one, so even a
+// late failure is delivered through the loop.
+
+#include <uv.h>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "uvsqlite/completion.hpp"
+
+namespace uvsqlite::detail {
+
+class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
+ public:
+  /// Loop thread: records the loop and its thread; the handle is opened by open().
+  explicit LoopBridge(uv_loop_t* loop);
+  LoopBridge(const LoopBridge&) = delete;
+  LoopBridge& operator=(const LoopBridge&) = delete;
+  ~LoopBridge() = default;
+
+  /// Loop thread, right after construction: initializes the uv_async_t (unreferenced).
+  void open();
+  [[nodiscard]] uv_loop_t* loop() const noexcept { return loop_; }
+
+  /// Any thread, before submitting a loop-form job: one more delivery is outstanding, so the
+  /// handle is referenced. @throws ProgrammingError off the loop thread when the handle is
+  /// already closed (the connection is closed and idle): nothing could wake the loop.
+  void expect();
+  /// Any thread: queues a settled completion (one that was expect()ed) for the loop thread.
+  void post(std::unique_ptr<Delivery> delivery) noexcept;
+  /// Any thread: the connection is closed; close the handle once nothing is outstanding.
+  void retire() noexcept;
+  /// Any thread: replaces the handler for exceptions escaping deliveries.
+  void set_error_handler(ErrorHandler handler);
+
+ private:
+  struct AsyncHandle;
+  static void on_async(uv_async_t* handle);
+  static void on_close(uv_handle_t* handle);
+  [[nodiscard]] bool on_loop_thread() const noexcept;
+  void open_locked();
+  void close_locked() noexcept;
+  void drain();
+  void report(std::exception_ptr error) noexcept;
+
+  uv_loop_t* loop_;
+  uv_thread_t loop_thread_;
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Delivery>> ready_;  // guarded by mutex_
+  std::size_t outstanding_ = 0;                   // guarded: expected, not yet delivered
+  AsyncHandle* handle_ = nullptr;                 // guarded: the open handle, or null
+  bool retired_ = false;                          // guarded
+  ErrorHandler error_handler_;                    // guarded
+};
+
+}  // namespace uvsqlite::detail

@@ -1,0 +1,172 @@
+#include "statement.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "uvsqlite/errors.hpp"
+
+namespace uvsqlite::detail {
+
+namespace {
+[[noreturn]] void raise_from(sqlite3* db) { throw_sqlite_error(sqlite3_extended_errcode(db), sqlite3_errmsg(db)); }
+}  // namespace
+
+std::unique_ptr<Statement> Statement::prepare(sqlite3* db, std::string sql, bool persistent) {
+  if (sql.find('\0') != std::string::npos) throw ProgrammingError("the query contains a null character");
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()) + 1,
+                                    persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
+  if (rc != SQLITE_OK) raise_from(db);
+  std::unique_ptr<Statement> out(new Statement(std::move(sql), stmt));
+  if (tail != nullptr) {
+    const std::size_t offset = static_cast<std::size_t>(tail - out->sql_.data());
+    if (offset < out->sql_.size() && !skip_space_and_comments(std::string_view(out->sql_).substr(offset)).empty()) {
+      throw ProgrammingError("You can only execute one statement at a time.");
+    }
+  }
+  return out;
+}
+
+Statement::Statement(std::string sql, sqlite3_stmt* stmt)
+    : sql_(std::move(sql)), stmt_(stmt), kind_(statement_kind(sql_)) {}
+
+bool Statement::readonly() const noexcept { return stmt_ == nullptr || sqlite3_stmt_readonly(stmt_.get()) != 0; }
+
+void Statement::bind(const Params& params) {
+  sqlite3_stmt* s = stmt_.get();
+  const int count = s == nullptr ? 0 : sqlite3_bind_parameter_count(s);
+  if (!params.is_named()) {
+    if (params.size() != static_cast<std::size_t>(count)) {
+      throw ProgrammingError("Incorrect number of bindings supplied. The current statement uses " +
+                             std::to_string(count) + ", and there are " + std::to_string(params.size()) +
+                             " supplied.");
+    }
+    for (int i = 0; i < count; ++i) bind_value(i + 1, params.positional()[static_cast<std::size_t>(i)]);
+    return;
+  }
+  for (int i = 1; i <= count; ++i) {
+    const char* name = sqlite3_bind_parameter_name(s, i);
+    if (name == nullptr) {
+      throw ProgrammingError("Binding " + std::to_string(i) +
+                             " has no name, but you supplied a dictionary (which has only names).");
+    }
+    const std::string_view key(name + 1);  // without the ':', '@' or '$'
+    const Value* found = nullptr;
+    for (const auto& [k, v] : params.named()) {
+      if (k == key) {
+        found = &v;
+        break;
+      }
+    }
+    if (found == nullptr) {
+      throw ProgrammingError(std::string("You did not supply a value for binding parameter ") + name + ".");
+    }
+    bind_value(i, *found);
+  }
+}
+
+void Statement::bind_value(int index, const Value& value) {
+  sqlite3_stmt* s = stmt_.get();
+  int rc = SQLITE_OK;
+  switch (value.type()) {
+    case Type::Null:
+      rc = sqlite3_bind_null(s, index);
+      break;
+    case Type::Integer:
+      rc = sqlite3_bind_int64(s, index, value.get<std::int64_t>());
+      break;
+    case Type::Real: {
+      const double d = value.get<double>();
+      rc = std::isnan(d) ? sqlite3_bind_null(s, index) : sqlite3_bind_double(s, index, d);
+      break;
+    }
+    case Type::Text: {
+      const auto text = value.get<std::string_view>();
+      rc = sqlite3_bind_text64(s, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+      break;
+    }
+    case Type::Blob: {
+      // A zero-length blob bound from a null pointer would be NULL; zeroblob(0) stays a blob.
+      const auto blob = value.get<std::span<const std::byte>>();
+      rc = blob.empty() ? sqlite3_bind_zeroblob(s, index, 0)
+                        : sqlite3_bind_blob64(s, index, blob.data(), blob.size(), SQLITE_STATIC);
+      break;
+    }
+  }
+  if (rc != SQLITE_OK) raise_from(sqlite3_db_handle(s));
+}
+
+int Statement::step() noexcept {
+  if (!stmt_) return SQLITE_DONE;
+  const int rc = sqlite3_step(stmt_.get());
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) sqlite3_reset(stmt_.get());
+  return rc;
+}
+
+Row Statement::row() const {
+  sqlite3_stmt* s = stmt_.get();
+  const int n = sqlite3_data_count(s);
+  std::vector<Value> values;
+  values.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    switch (sqlite3_column_type(s, i)) {
+      case SQLITE_INTEGER:
+        values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(s, i)));
+        break;
+      case SQLITE_FLOAT:
+        values.emplace_back(sqlite3_column_double(s, i));
+        break;
+      case SQLITE_TEXT: {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+        values.emplace_back(std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))));
+        break;
+      }
+      case SQLITE_BLOB: {
+        const void* p = sqlite3_column_blob(s, i);
+        Blob blob(static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+        if (!blob.empty()) std::memcpy(blob.data(), p, blob.size());
+        values.emplace_back(std::move(blob));
+        break;
+      }
+      default:
+        values.emplace_back(nullptr);
+        break;
+    }
+  }
+  return Row(columns_, std::move(values));
+}
+
+const std::shared_ptr<const Columns>& Statement::columns() {
+  sqlite3_stmt* s = stmt_.get();
+  const int n = s == nullptr ? 0 : sqlite3_column_count(s);
+  // Compare before rebuilding: a schema change can alter the columns of a cached statement.
+  bool same = columns_ && columns_->size() == static_cast<std::size_t>(n);
+  for (int i = 0; same && i < n; ++i) {
+    const char* name = sqlite3_column_name(s, i);
+    const char* decl = sqlite3_column_decltype(s, i);
+    const Column& c = (*columns_)[static_cast<std::size_t>(i)];
+    same = name != nullptr && c.name == name && (decl == nullptr ? !c.declared_type : c.declared_type == decl);
+  }
+  if (!same) {
+    auto cols = std::make_shared<Columns>();
+    cols->reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const char* name = sqlite3_column_name(s, i);
+      const char* decl = sqlite3_column_decltype(s, i);
+      cols->push_back(Column{name != nullptr ? name : "",
+                             decl != nullptr ? std::optional<std::string>(decl) : std::nullopt});
+    }
+    columns_ = std::move(cols);
+  }
+  return columns_;
+}
+
+void Statement::reset() noexcept {
+  if (!stmt_) return;
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+}  // namespace uvsqlite::detail

@@ -1,0 +1,60 @@
+#pragma once
+// One prepared statement (sqlite3_stmt), owned and finalized by this object. Worker thread only.
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "transactions.hpp"
+#include "uvsqlite/params.hpp"
+#include "uvsqlite/row.hpp"
+
+namespace uvsqlite::detail {
+
+class Statement {
+ public:
+  /// Prepares the single statement in `sql`. An empty or comment-only `sql` gives an empty
+  /// statement (no sqlite3_stmt) that runs as a no-op, as in Python.
+  /// @throws ProgrammingError for a NUL byte or a second statement; the mapped SQLite error for
+  ///         invalid SQL.
+  static std::unique_ptr<Statement> prepare(sqlite3* db, std::string sql, bool persistent);
+
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() = default;
+
+  [[nodiscard]] const std::string& sql() const noexcept { return sql_; }
+  [[nodiscard]] bool empty() const noexcept { return stmt_ == nullptr; }
+  [[nodiscard]] StatementKind kind() const noexcept { return kind_; }
+  [[nodiscard]] bool is_dml() const noexcept { return detail::is_dml(kind_); }
+  /// sqlite3_stmt_readonly: true for statements that cannot change the database.
+  [[nodiscard]] bool readonly() const noexcept;
+
+  /// Binds `params` (which must outlive the statement's next reset: text and blobs are bound
+  /// without copies). @throws ProgrammingError for a wrong count or a missing name.
+  void bind(const Params& params);
+  /// sqlite3_step: SQLITE_ROW, SQLITE_DONE, or an error code (the statement is then reset).
+  int step() noexcept;
+  /// The current row's values, sharing this statement's column metadata.
+  [[nodiscard]] Row row() const;
+  /// The result columns, refreshed after a schema change.
+  const std::shared_ptr<const Columns>& columns();
+  /// Resets the statement and clears its bindings, ready for the cache.
+  void reset() noexcept;
+
+ private:
+  struct Finalizer {
+    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+  };
+  Statement(std::string sql, sqlite3_stmt* stmt);
+  void bind_value(int index, const Value& value);
+
+  std::string sql_;
+  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+  StatementKind kind_;
+  std::shared_ptr<const Columns> columns_;
+};
+
+}  // namespace uvsqlite::detail

@@ -1,0 +1,35 @@
+#pragma once
+// The per-connection cache of prepared statements, least recently used first out.
+// Worker thread only.
+
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "statement.hpp"
+
+namespace uvsqlite::detail {
+
+class StatementCache {
+ public:
+  explicit StatementCache(std::size_t capacity) : capacity_(capacity) {}
+
+  /// An idle prepared statement for exactly `sql`, removed from the cache; nullptr if none.
+  std::unique_ptr<Statement> take(std::string_view sql);
+  /// Returns a statement after use: reset, kept for reuse, the least recently used evicted.
+  void put(std::unique_ptr<Statement> stmt) noexcept;
+  /// Finalizes every cached statement (before sqlite3_close).
+  void clear() noexcept;
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+ private:
+  using Lru = std::list<std::unique_ptr<Statement>>;
+  std::size_t capacity_;
+  Lru lru_;  // most recently returned first
+  std::unordered_multimap<std::string_view, Lru::iterator> index_;  // keys view into the statements' sql
+};
+
+}  // namespace uvsqlite::detail

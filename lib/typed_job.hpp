@@ -1,0 +1,64 @@
+#pragma once
+// The job that runs one operation: its work function on the worker, then its completion settled
+// there and, for loop forms, posted to the loop bridge. Every operation goes through this.
+
+#include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "job.hpp"
+#include "loop_bridge.hpp"
+#include "session.hpp"
+#include "uvsqlite/completion.hpp"
+
+namespace uvsqlite::detail {
+
+/// Settles `completion` with `outcome` and routes it: loop forms to the bridge, futures are done.
+template <class T>
+void finish(CompletionPtr<T>& completion, Outcome<T>&& outcome, LoopBridge* bridge) noexcept {
+  completion->settle(std::move(outcome));
+  if (completion->on_loop()) {
+    bridge->post(std::move(completion));
+  } else {
+    completion.reset();
+  }
+}
+
+/// `Work` is callable as `T(Session&)` and runs on the worker against an open session.
+template <class T, class Work>
+class TypedJob final : public Job {
+ public:
+  TypedJob(CompletionPtr<T> completion, std::shared_ptr<LoopBridge> bridge, Work work)
+      : completion_(std::move(completion)), bridge_(std::move(bridge)), work_(std::move(work)) {}
+
+  void run(Session& session) noexcept override {
+    Outcome<T> outcome;
+    try {
+      if constexpr (std::is_void_v<T>) {
+        work_(session);
+      } else {
+        outcome.value.emplace(work_(session));
+      }
+    } catch (...) {
+      outcome.error = std::current_exception();
+    }
+    // Published before the completion is visible, so properties read in a callback (or after
+    // a future's get) reflect this job.
+    session.publish();
+    finish(completion_, std::move(outcome), bridge_.get());
+  }
+
+  void fail(std::exception_ptr error) noexcept override {
+    Outcome<T> outcome;
+    outcome.error = std::move(error);
+    finish(completion_, std::move(outcome), bridge_.get());
+  }
+
+ private:
+  CompletionPtr<T> completion_;
+  std::shared_ptr<LoopBridge> bridge_;  // null for a future-only connection
+  Work work_;
+};
+
+}  // namespace uvsqlite::detail

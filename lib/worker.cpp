@@ -1,0 +1,105 @@
+#include "worker.hpp"
+
+#include <pthread.h>
+
+#include <utility>
+
+#include "close_job.hpp"
+#include "uvsqlite/errors.hpp"
+
+namespace uvsqlite::detail {
+
+namespace {
+std::exception_ptr closed_error() {
+  return std::make_exception_ptr(ProgrammingError("Cannot operate on a closed database."));
+}
+}  // namespace
+
+std::shared_ptr<Worker> Worker::start(std::unique_ptr<Session> session) {
+  std::shared_ptr<Worker> worker(new Worker(std::move(session)));
+  worker->self_ = worker;
+  if (uv_thread_create(&worker->thread_, &Worker::entry, worker.get()) != 0) {
+    worker->self_.reset();
+    throw OperationalError("cannot start the connection's worker thread");
+  }
+  return worker;
+}
+
+Worker::Worker(std::unique_ptr<Session> session) : session_(std::move(session)) {}
+
+Worker::~Worker() = default;
+
+void Worker::entry(void* arg) { static_cast<Worker*>(arg)->run(); }
+
+bool Worker::push(std::unique_ptr<Job>& job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (exited_) return false;
+    queue_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void Worker::run() {
+  // From here on the thread owns a reference: the Worker outlives every front-end handle.
+  std::shared_ptr<Worker> keep = std::move(self_);
+  std::deque<std::unique_ptr<Job>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (queue_.empty() && session_->is_closed()) {
+        exited_ = true;
+        break;
+      }
+      wake_.wait(lock, [&] { return !queue_.empty(); });
+      batch.swap(queue_);
+    }
+    // Take every queued job in one lock; run them in order. A job that closes the session
+    // turns the rest of the batch into failures, still in order.
+    for (auto& job : batch) {
+      if (session_->is_closed()) {
+        job->fail(closed_error());
+      } else {
+        job->run(*session_);
+      }
+      job.reset();
+    }
+    batch.clear();
+  }
+  bool detach = false;
+  {
+    std::lock_guard lock(mutex_);
+    detach = abandoned_ && !joined_;
+  }
+  if (detach) pthread_detach(pthread_self());
+}
+
+void Worker::reap() {
+  {
+    std::lock_guard lock(mutex_);
+    if (joined_ || abandoned_) return;
+    joined_ = true;
+  }
+  uv_thread_join(&thread_);
+}
+
+void Worker::abandon() {
+  auto close = make_close_job(nullptr, nullptr);
+  bool join_now = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!exited_) queue_.push_back(std::move(close));
+    if (joined_ || abandoned_) return;
+    if (exited_) {
+      join_now = true;
+      joined_ = true;
+    } else {
+      abandoned_ = true;
+    }
+  }
+  wake_.notify_one();
+  if (join_now) uv_thread_join(&thread_);
+}
+
+}  // namespace uvsqlite::detail

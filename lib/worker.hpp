@@ -1,0 +1,56 @@
+#pragma once
+// A connection's private thread and its FIFO job queue. The thread owns the Session (and so the
+// sqlite3*); nothing else calls into SQLite for this connection.
+
+#include <uv.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "job.hpp"
+#include "session.hpp"
+
+namespace uvsqlite::detail {
+
+class Worker {
+ public:
+  /// Starts the thread. The thread keeps the Worker alive until it exits.
+  static std::shared_ptr<Worker> start(std::unique_ptr<Session> session);
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  /// Any thread: appends a job. Jobs run one at a time in push order; once the session is
+  /// closed, the remaining and later jobs are failed in order instead. Returns false (the job
+  /// untouched) when the thread has exited: the caller fails the job itself.
+  bool push(std::unique_ptr<Job>& job);
+
+  /// Loop thread, after the close job completed: joins the thread, which has nothing left to do
+  /// but fail trailing jobs. A no-op when already joined or abandoned.
+  void reap();
+
+  /// The last front-end owner is gone: queues a close (if none ran) and lets the thread detach
+  /// itself when done; never blocks on a running job. Joins at once if the thread already exited.
+  void abandon();
+
+ private:
+  explicit Worker(std::unique_ptr<Session> session);
+  static void entry(void* arg);
+  void run();
+
+  std::unique_ptr<Session> session_;  // touched by the thread only
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Job>> queue_;  // guarded by mutex_
+  bool exited_ = false;                     // guarded: the thread takes no more jobs
+  bool joined_ = false;                     // guarded: reap() joined (or is joining)
+  bool abandoned_ = false;                  // guarded: the thread detaches itself at exit
+  uv_thread_t thread_{};
+  std::shared_ptr<Worker> self_;  // the thread's reference, taken over by run()
+};
+
+}  // namespace uvsqlite::detail

@@ -1,0 +1,63 @@
+#include "support/test_support.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+namespace uvsqlite::test {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  auto base = std::filesystem::temp_directory_path();
+  for (;;) {
+    path_ = base / ("uvsqlite-test-" + std::to_string(rd()));
+    if (std::filesystem::create_directory(path_)) break;
+  }
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::file(const std::string& name) const { return (path_ / name).string(); }
+
+void LoopTest::SetUp() { ASSERT_EQ(uv_loop_init(&loop_), 0); }
+
+void LoopTest::TearDown() {
+  // Let every close callback run; then the loop must close cleanly.
+  for (int i = 0; i < 1000 && uv_loop_alive(&loop_) != 0; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  EXPECT_EQ(uv_loop_close(&loop_), 0) << "a uv handle was left open";
+}
+
+bool LoopTest::run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (uv_run(&loop_, UV_RUN_NOWAIT) == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+Connection LoopTest::open(const std::string& path, Options options) {
+  return connect(&loop_, path, std::move(options)).get();
+}
+
+void LoopTest::close(const Connection& db) {
+  bool done = false;
+  db.close([&](std::exception_ptr e) {
+    EXPECT_FALSE(e);
+    done = true;
+  });
+  EXPECT_TRUE(run_until([&] { return done; }));
+}
+
+std::size_t thread_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+}  // namespace uvsqlite::test
