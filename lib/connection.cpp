@@ -31,12 +31,12 @@ void detail::start_connect(uv_loop_s* loop, std::string path, Options options, C
 
 void Connection::start_execute(std::string sql, Params params, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<Cursor>(std::move(c), [core = core_, sql = std::move(sql), params = std::move(params)](
-                                          Session& s) mutable {
-    auto cursor = std::make_shared<CursorCore>(core);
-    cursor->execute(s, std::move(sql), std::move(params));
-    return Cursor(std::move(cursor));
-  });
+  core_->submit<Cursor>(std::move(c),
+                        [core = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
+                          auto cursor = std::make_shared<CursorCore>(core);
+                          cursor->execute(s, sql, std::move(params));
+                          return Cursor(std::move(cursor));
+                        });
 }
 
 void Connection::start_executemany(std::string sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
@@ -57,12 +57,13 @@ void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c
   });
 }
 
-void Connection::start_execute_fetchall(std::string sql, Params params, CompletionPtr<std::vector<Row>> c) const {
+void Connection::start_execute_fetchall(std::string sql, Params params,
+                                        CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::vector<Row>>(
       std::move(c), [core = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
         CursorCore cursor(core);
-        cursor.execute(s, std::move(sql), std::move(params));
+        cursor.execute(s, sql, std::move(params));
         auto rows = cursor.fetchall(s);
         cursor.release(s);
         return rows;
@@ -72,18 +73,17 @@ void Connection::start_execute_fetchall(std::string sql, Params params, Completi
 void Connection::start_execute_insert(std::string sql, Params params,
                                       CompletionPtr<std::optional<std::int64_t>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<std::optional<std::int64_t>>(
-      std::move(c),
-      [core = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
-        const auto kind = detail::statement_kind(sql);
-        CursorCore cursor(core);
-        cursor.execute(s, std::move(sql), std::move(params));
-        cursor.fetchall(s);  // finish an INSERT ... RETURNING
-        cursor.release(s);
-        const bool inserted = (kind == detail::StatementKind::Insert || kind == detail::StatementKind::Replace) &&
-                              sqlite3_changes64(s.db()) > 0;
-        return inserted ? std::optional<std::int64_t>(sqlite3_last_insert_rowid(s.db())) : std::nullopt;
-      });
+  core_->submit<std::optional<std::int64_t>>(std::move(c), [core = core_, sql = std::move(sql),
+                                                            params = std::move(params)](Session& s) mutable {
+    const auto kind = detail::statement_kind(sql);
+    CursorCore cursor(core);
+    cursor.execute(s, sql, std::move(params));
+    cursor.fetchall(s);  // finish an INSERT ... RETURNING
+    cursor.release(s);
+    const bool inserted = (kind == detail::StatementKind::Insert || kind == detail::StatementKind::Replace) &&
+                          sqlite3_changes64(s.db()) > 0;
+    return inserted ? std::optional<std::int64_t>(sqlite3_last_insert_rowid(s.db())) : std::nullopt;
+  });
 }
 
 void Connection::start_commit(CompletionPtr<void> c) const {
@@ -103,7 +103,8 @@ void Connection::start_close(CompletionPtr<void> c) const {
 
 void Connection::start_cursor(CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<Cursor>(std::move(c), [core = core_](Session& /*s*/) { return Cursor(std::make_shared<CursorCore>(core)); });
+  core_->submit<Cursor>(
+      std::move(c), [core = core_](Session& /*s*/) { return Cursor(std::make_shared<CursorCore>(core)); });
 }
 
 void Connection::start_set_isolation_level(std::optional<std::string> level, CompletionPtr<void> c) const {

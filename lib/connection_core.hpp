@@ -32,8 +32,8 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   template <class T, class Work>
   void submit(CompletionPtr<T> completion, Work&& work) {
     if (completion->on_loop()) expect_loop();
-    std::unique_ptr<Job> job =
-        std::make_unique<TypedJob<T, std::decay_t<Work>>>(std::move(completion), bridge_, std::forward<Work>(work));
+    std::unique_ptr<Job> job = std::make_unique<TypedJob<T, std::decay_t<Work>>>(
+        std::move(completion), bridge_, std::forward<Work>(work));
     if (!worker_->push(job)) job->fail(closed_error());
   }
 

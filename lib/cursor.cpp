@@ -19,7 +19,7 @@ void Cursor::start_execute(std::string sql, Params params, CompletionPtr<Cursor>
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<Cursor>(
       std::move(c), [self = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
-        self->execute(s, std::move(sql), std::move(params));
+        self->execute(s, sql, std::move(params));
         return Cursor(self);
       });
 }
@@ -49,13 +49,14 @@ void Cursor::start_fetchone(CompletionPtr<std::optional<Row>> c) const {
 
 void Cursor::start_fetchmany(std::size_t size, CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
-  core_->connection()->submit<std::vector<Row>>(std::move(c),
-                                                [self = core_, size](Session& s) { return self->fetchmany(s, size); });
+  core_->connection()->submit<std::vector<Row>>(
+      std::move(c), [self = core_, size](Session& s) { return self->fetchmany(s, size); });
 }
 
 void Cursor::start_fetchall(CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
-  core_->connection()->submit<std::vector<Row>>(std::move(c), [self = core_](Session& s) { return self->fetchall(s); });
+  core_->connection()->submit<std::vector<Row>>(std::move(c),
+                                                [self = core_](Session& s) { return self->fetchall(s); });
 }
 
 void Cursor::start_close(CompletionPtr<void> c) const {
@@ -75,7 +76,9 @@ std::size_t Cursor::iter_chunk_size() const noexcept {
 
 Connection Cursor::connection() const { return core_ ? Connection(core_->connection()) : Connection(); }
 
-std::vector<Column> Cursor::description() const { return core_ ? core_->description() : std::vector<Column>{}; }
+std::vector<Column> Cursor::description() const {
+  return core_ ? core_->description() : std::vector<Column>{};
+}
 
 std::optional<std::int64_t> Cursor::lastrowid() const { return core_ ? core_->lastrowid() : std::nullopt; }
 

@@ -59,7 +59,7 @@ void CursorCore::publish(std::shared_ptr<const Columns> description, std::int64_
   exhausted_ = false;
 }
 
-void CursorCore::execute(Session& s, std::string sql, Params params) {
+void CursorCore::execute(Session& s, std::string_view sql, Params params) {
   check_open();
   release(s);
   auto stmt = s.prepare(sql);
@@ -80,7 +80,8 @@ void CursorCore::execute(Session& s, std::string sql, Params params) {
     publish(std::move(columns), -1, sqlite3_last_insert_rowid(db));
     std::rethrow_exception(error);
   }
-  const std::int64_t rowcount = (stmt->is_dml() && rc == SQLITE_DONE) ? sqlite3_changes64(db) : (stmt->is_dml() ? 0 : -1);
+  const std::int64_t rowcount =
+      (stmt->is_dml() && rc == SQLITE_DONE) ? sqlite3_changes64(db) : (stmt->is_dml() ? 0 : -1);
   publish(std::move(columns), rowcount, sqlite3_last_insert_rowid(db));
   if (rc == SQLITE_ROW) {
     work_->stmt = std::move(stmt);

@@ -30,7 +30,7 @@ class CursorCore {
   ~CursorCore();
 
   // Worker thread, inside a job.
-  void execute(Session& s, std::string sql, Params params);
+  void execute(Session& s, std::string_view sql, Params params);
   void executemany(Session& s, const std::string& sql, const std::vector<Params>& seq);
   void executescript(Session& s, const std::string& script);
   std::optional<Row> fetchone(Session& s);

@@ -136,7 +136,7 @@ const char* sqlite_error_name(int extended_code) noexcept {
     }
   }
   return (lo != kNames + sizeof(kNames) / sizeof(kNames[0]) && lo->code == extended_code) ? lo->name
-                                                                                         : "SQLITE_UNKNOWN";
+                                                                                          : "SQLITE_UNKNOWN";
 }
 
 }  // namespace uvsqlite

@@ -9,7 +9,9 @@
 namespace uvsqlite::detail {
 
 namespace {
-[[noreturn]] void raise_from(sqlite3* db) { throw_sqlite_error(sqlite3_extended_errcode(db), sqlite3_errmsg(db)); }
+[[noreturn]] void raise_from(sqlite3* db) {
+  throw_sqlite_error(sqlite3_extended_errcode(db), sqlite3_errmsg(db));
+}
 }  // namespace
 
 std::unique_ptr<Statement> Statement::prepare(sqlite3* db, std::string sql, bool persistent) {
@@ -22,7 +24,8 @@ std::unique_ptr<Statement> Statement::prepare(sqlite3* db, std::string sql, bool
   std::unique_ptr<Statement> out(new Statement(std::move(sql), stmt));
   if (tail != nullptr) {
     const std::size_t offset = static_cast<std::size_t>(tail - out->sql_.data());
-    if (offset < out->sql_.size() && !skip_space_and_comments(std::string_view(out->sql_).substr(offset)).empty()) {
+    if (offset < out->sql_.size() &&
+        !skip_space_and_comments(std::string_view(out->sql_).substr(offset)).empty()) {
       throw ProgrammingError("You can only execute one statement at a time.");
     }
   }
@@ -32,7 +35,9 @@ std::unique_ptr<Statement> Statement::prepare(sqlite3* db, std::string sql, bool
 Statement::Statement(std::string sql, sqlite3_stmt* stmt)
     : sql_(std::move(sql)), stmt_(stmt), kind_(statement_kind(sql_)) {}
 
-bool Statement::readonly() const noexcept { return stmt_ == nullptr || sqlite3_stmt_readonly(stmt_.get()) != 0; }
+bool Statement::readonly() const noexcept {
+  return stmt_ == nullptr || sqlite3_stmt_readonly(stmt_.get()) != 0;
+}
 
 void Statement::bind(const Params& params) {
   sqlite3_stmt* s = stmt_.get();
@@ -147,7 +152,8 @@ const std::shared_ptr<const Columns>& Statement::columns() {
     const char* name = sqlite3_column_name(s, i);
     const char* decl = sqlite3_column_decltype(s, i);
     const Column& c = (*columns_)[static_cast<std::size_t>(i)];
-    same = name != nullptr && c.name == name && (decl == nullptr ? !c.declared_type : c.declared_type == decl);
+    same =
+        name != nullptr && c.name == name && (decl == nullptr ? !c.declared_type : c.declared_type == decl);
   }
   if (!same) {
     auto cols = std::make_shared<Columns>();

@@ -28,7 +28,7 @@ class StatementCache {
  private:
   using Lru = std::list<std::unique_ptr<Statement>>;
   std::size_t capacity_;
-  Lru lru_;  // most recently returned first
+  Lru lru_;                                                         // most recently returned first
   std::unordered_multimap<std::string_view, Lru::iterator> index_;  // keys view into the statements' sql
 };
 

@@ -45,13 +45,14 @@ using ErrorHandler = std::function<void(std::exception_ptr)>;
 template <class H, class T>
 concept CompletionHandler =
     (std::is_void_v<T> && std::is_invocable_v<H&, std::exception_ptr>) ||
-    (!std::is_void_v<T> && std::is_invocable_v<H&, std::exception_ptr, std::conditional_t<std::is_void_v<T>, int, T>>);
+    (!std::is_void_v<T> &&
+     std::is_invocable_v<H&, std::exception_ptr, std::conditional_t<std::is_void_v<T>, int, T>>);
 
 /// Anything that may be passed as the last argument of an operation completing with T.
 template <class Token, class T>
 concept CompletionToken = std::is_same_v<std::remove_cvref_t<Token>, use_future_t> ||
-                          std::is_same_v<std::remove_cvref_t<Token>, use_awaitable_t> ||
-                          CompletionHandler<std::remove_cvref_t<Token>, T>;
+    std::is_same_v<std::remove_cvref_t<Token>, use_awaitable_t> ||
+    CompletionHandler<std::remove_cvref_t<Token>, T>;
 
 namespace detail {
 
@@ -144,9 +145,7 @@ class Awaitable {
  public:
   explicit Awaitable(Start start) : start_(std::move(start)) {}
   [[nodiscard]] bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> handle) {
-    start_(std::make_unique<Resume>(this, handle));
-  }
+  void await_suspend(std::coroutine_handle<> handle) { start_(std::make_unique<Resume>(this, handle)); }
   T await_resume() {
     if (outcome_.error) std::rethrow_exception(outcome_.error);
     if constexpr (!std::is_void_v<T>) return std::move(*outcome_.value);

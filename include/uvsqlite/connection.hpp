@@ -47,59 +47,55 @@ class Connection {
 
   /// Cursor::execute on a new cursor.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto execute(std::string sql, Params params = {}, Token&& token = {}) const {
-    return detail::initiate<Cursor>(
-        std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), params = std::move(params)](
-            detail::CompletionPtr<Cursor> c) mutable {
-          self.start_execute(std::move(sql), std::move(params), std::move(c));
-        });
+    return detail::initiate<Cursor>(std::forward<Token>(token),
+                                    [self = *this, sql = std::move(sql),
+                                     params = std::move(params)](detail::CompletionPtr<Cursor> c) mutable {
+                                      self.start_execute(std::move(sql), std::move(params), std::move(c));
+                                    });
   }
   /// execute() without parameters.
   template <class Token>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto execute(std::string sql, Token&& token) const {
     return execute(std::move(sql), Params{}, std::forward<Token>(token));
   }
 
   /// Cursor::executemany on a new cursor.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto executemany(std::string sql, std::vector<Params> seq, Token&& token = {}) const {
     return detail::initiate<Cursor>(
         std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), seq = std::move(seq)](
-            detail::CompletionPtr<Cursor> c) mutable {
+        [self = *this, sql = std::move(sql), seq = std::move(seq)](detail::CompletionPtr<Cursor> c) mutable {
           self.start_executemany(std::move(sql), std::move(seq), std::move(c));
         });
   }
 
   /// Cursor::executescript on a new cursor.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto executescript(std::string script, Token&& token = {}) const {
-    return detail::initiate<Cursor>(
-        std::forward<Token>(token),
-        [self = *this, script = std::move(script)](detail::CompletionPtr<Cursor> c) mutable {
-          self.start_executescript(std::move(script), std::move(c));
-        });
+    return detail::initiate<Cursor>(std::forward<Token>(token), [self = *this, script = std::move(script)](
+                                                                    detail::CompletionPtr<Cursor> c) mutable {
+      self.start_executescript(std::move(script), std::move(c));
+    });
   }
 
   /// Executes and fetches every row in one worker hop.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, std::vector<Row>>
+  requires CompletionToken<Token, std::vector<Row>>
   auto execute_fetchall(std::string sql, Params params = {}, Token&& token = {}) const {
     return detail::initiate<std::vector<Row>>(
-        std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), params = std::move(params)](
-            detail::CompletionPtr<std::vector<Row>> c) mutable {
+        std::forward<Token>(token), [self = *this, sql = std::move(sql), params = std::move(params)](
+                                        detail::CompletionPtr<std::vector<Row>> c) mutable {
           self.start_execute_fetchall(std::move(sql), std::move(params), std::move(c));
         });
   }
   /// execute_fetchall() without parameters.
   template <class Token>
-    requires CompletionToken<Token, std::vector<Row>>
+  requires CompletionToken<Token, std::vector<Row>>
   auto execute_fetchall(std::string sql, Token&& token) const {
     return execute_fetchall(std::move(sql), Params{}, std::forward<Token>(token));
   }
@@ -107,25 +103,24 @@ class Connection {
   /// Executes an INSERT/REPLACE and completes with the rowid of the row it inserted
   /// (sqlite3_last_insert_rowid), or std::nullopt when the statement inserted no row.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, std::optional<std::int64_t>>
+  requires CompletionToken<Token, std::optional<std::int64_t>>
   auto execute_insert(std::string sql, Params params = {}, Token&& token = {}) const {
     return detail::initiate<std::optional<std::int64_t>>(
-        std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), params = std::move(params)](
-            detail::CompletionPtr<std::optional<std::int64_t>> c) mutable {
+        std::forward<Token>(token), [self = *this, sql = std::move(sql), params = std::move(params)](
+                                        detail::CompletionPtr<std::optional<std::int64_t>> c) mutable {
           self.start_execute_insert(std::move(sql), std::move(params), std::move(c));
         });
   }
   /// execute_insert() without parameters.
   template <class Token>
-    requires CompletionToken<Token, std::optional<std::int64_t>>
+  requires CompletionToken<Token, std::optional<std::int64_t>>
   auto execute_insert(std::string sql, Token&& token) const {
     return execute_insert(std::move(sql), Params{}, std::forward<Token>(token));
   }
 
   /// Commits the open transaction, if any.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, void>
+  requires CompletionToken<Token, void>
   auto commit(Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
       self.start_commit(std::move(c));
@@ -134,7 +129,7 @@ class Connection {
 
   /// Rolls back the open transaction, if any.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, void>
+  requires CompletionToken<Token, void>
   auto rollback(Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
       self.start_rollback(std::move(c));
@@ -145,7 +140,7 @@ class Connection {
   /// database (an open transaction is rolled back, as sqlite3 does) and ends the worker thread.
   /// Closing twice is fine. Jobs submitted afterwards fail with ProgrammingError.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, void>
+  requires CompletionToken<Token, void>
   auto close(Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
       self.start_close(std::move(c));
@@ -154,23 +149,23 @@ class Connection {
 
   /// A new cursor on this connection.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto cursor(Token&& token = {}) const {
-    return detail::initiate<Cursor>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<Cursor> c) {
-      self.start_cursor(std::move(c));
-    });
+    return detail::initiate<Cursor>(
+        std::forward<Token>(token),
+        [self = *this](detail::CompletionPtr<Cursor> c) { self.start_cursor(std::move(c)); });
   }
 
   /// Sets the isolation level ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE", or std::nullopt for
   /// autocommit, which commits an open transaction first). Queued like any job; another value is
   /// a ProgrammingError.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, void>
+  requires CompletionToken<Token, void>
   auto set_isolation_level(std::optional<std::string> level, Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token),
-                                  [self = *this, level = std::move(level)](detail::CompletionPtr<void> c) mutable {
-                                    self.start_set_isolation_level(std::move(level), std::move(c));
-                                  });
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, level = std::move(level)](
+                                                                  detail::CompletionPtr<void> c) mutable {
+      self.start_set_isolation_level(std::move(level), std::move(c));
+    });
   }
 
   /// Aborts the statement running now (sqlite3_interrupt), at once and from any thread: it fails
@@ -200,7 +195,8 @@ class Connection {
   void start_execute(std::string sql, Params params, detail::CompletionPtr<Cursor> c) const;
   void start_executemany(std::string sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
   void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
-  void start_execute_fetchall(std::string sql, Params params, detail::CompletionPtr<std::vector<Row>> c) const;
+  void start_execute_fetchall(std::string sql, Params params,
+                              detail::CompletionPtr<std::vector<Row>> c) const;
   void start_execute_insert(std::string sql, Params params,
                             detail::CompletionPtr<std::optional<std::int64_t>> c) const;
   void start_commit(detail::CompletionPtr<void> c) const;
@@ -219,13 +215,13 @@ class Connection {
 /// three forms. Must be called on the loop's thread (it initializes a uv_async_t there). Failure:
 /// OperationalError ("unable to open database file"), and the worker thread is gone.
 template <class Token = use_future_t>
-  requires CompletionToken<Token, Connection>
+requires CompletionToken<Token, Connection>
 auto connect(uv_loop_s* loop, std::string path, Options options = {}, Token&& token = {}) {
-  return detail::initiate<Connection>(std::forward<Token>(token),
-                                      [loop, path = std::move(path), options = std::move(options)](
-                                          detail::CompletionPtr<Connection> c) mutable {
-                                        detail::start_connect(loop, std::move(path), std::move(options), std::move(c));
-                                      });
+  return detail::initiate<Connection>(
+      std::forward<Token>(token), [loop, path = std::move(path), options = std::move(options)](
+                                      detail::CompletionPtr<Connection> c) mutable {
+        detail::start_connect(loop, std::move(path), std::move(options), std::move(c));
+      });
 }
 
 /// Opens a connection with no loop: only the future form exists for it and its cursors.

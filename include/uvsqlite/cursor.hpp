@@ -43,18 +43,17 @@ class Cursor {
   /// row arrives here. With an isolation level set, a BEGIN is issued first before
   /// INSERT/UPDATE/DELETE/REPLACE outside a transaction. Completes with this same cursor.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto execute(std::string sql, Params params = {}, Token&& token = {}) const {
-    return detail::initiate<Cursor>(
-        std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), params = std::move(params)](
-            detail::CompletionPtr<Cursor> c) mutable {
-          self.start_execute(std::move(sql), std::move(params), std::move(c));
-        });
+    return detail::initiate<Cursor>(std::forward<Token>(token),
+                                    [self = *this, sql = std::move(sql),
+                                     params = std::move(params)](detail::CompletionPtr<Cursor> c) mutable {
+                                      self.start_execute(std::move(sql), std::move(params), std::move(c));
+                                    });
   }
   /// execute() without parameters.
   template <class Token>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto execute(std::string sql, Token&& token) const {
     return execute(std::move(sql), Params{}, std::forward<Token>(token));
   }
@@ -62,30 +61,28 @@ class Cursor {
   /// Executes a DML statement once per parameter set; rowcount sums their changes.
   /// A statement that cannot change the database is a ProgrammingError, as in Python.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto executemany(std::string sql, std::vector<Params> seq, Token&& token = {}) const {
     return detail::initiate<Cursor>(
         std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), seq = std::move(seq)](
-            detail::CompletionPtr<Cursor> c) mutable {
+        [self = *this, sql = std::move(sql), seq = std::move(seq)](detail::CompletionPtr<Cursor> c) mutable {
           self.start_executemany(std::move(sql), std::move(seq), std::move(c));
         });
   }
 
   /// Commits any open transaction, then runs every statement of `script` (no parameters).
   template <class Token = use_future_t>
-    requires CompletionToken<Token, Cursor>
+  requires CompletionToken<Token, Cursor>
   auto executescript(std::string script, Token&& token = {}) const {
-    return detail::initiate<Cursor>(
-        std::forward<Token>(token),
-        [self = *this, script = std::move(script)](detail::CompletionPtr<Cursor> c) mutable {
-          self.start_executescript(std::move(script), std::move(c));
-        });
+    return detail::initiate<Cursor>(std::forward<Token>(token), [self = *this, script = std::move(script)](
+                                                                    detail::CompletionPtr<Cursor> c) mutable {
+      self.start_executescript(std::move(script), std::move(c));
+    });
   }
 
   /// The next row, or std::nullopt when the result is exhausted (or nothing was executed).
   template <class Token = use_future_t>
-    requires CompletionToken<Token, std::optional<Row>>
+  requires CompletionToken<Token, std::optional<Row>>
   auto fetchone(Token&& token = {}) const {
     return detail::initiate<std::optional<Row>>(
         std::forward<Token>(token),
@@ -94,7 +91,7 @@ class Cursor {
 
   /// Up to `size` next rows (fewer at the end of the result).
   template <class Token = use_future_t>
-    requires CompletionToken<Token, std::vector<Row>>
+  requires CompletionToken<Token, std::vector<Row>>
   auto fetchmany(std::size_t size, Token&& token = {}) const {
     return detail::initiate<std::vector<Row>>(
         std::forward<Token>(token), [self = *this, size](detail::CompletionPtr<std::vector<Row>> c) {
@@ -103,14 +100,12 @@ class Cursor {
   }
   /// Up to arraysize() next rows.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, std::vector<Row>>
-  auto fetchmany(Token&& token = {}) const {
-    return fetchmany(arraysize(), std::forward<Token>(token));
-  }
+  requires CompletionToken<Token, std::vector<Row>>
+  auto fetchmany(Token&& token = {}) const { return fetchmany(arraysize(), std::forward<Token>(token)); }
 
   /// Every remaining row.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, std::vector<Row>>
+  requires CompletionToken<Token, std::vector<Row>>
   auto fetchall(Token&& token = {}) const {
     return detail::initiate<std::vector<Row>>(
         std::forward<Token>(token),
@@ -119,10 +114,11 @@ class Cursor {
 
   /// Releases the statement; later operations on this cursor fail with ProgrammingError.
   template <class Token = use_future_t>
-    requires CompletionToken<Token, void>
+  requires CompletionToken<Token, void>
   auto close(Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token),
-                                  [self = *this](detail::CompletionPtr<void> c) { self.start_close(std::move(c)); });
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
+      self.start_close(std::move(c));
+    });
   }
 
   /// Streams every remaining row to `on_row(Row)` on the loop thread, iter_chunk_size() rows per
@@ -215,19 +211,19 @@ void Cursor::each(OnRow on_row, OnDone on_done) const {
     Stream(Cursor c, OnRow r, OnDone d) : cursor(std::move(c)), on_row(std::move(r)), on_done(std::move(d)) {}
     void pull() {
       const std::size_t chunk = cursor.iter_chunk_size();
-      cursor.fetchmany(chunk, [self = this->shared_from_this(), chunk](std::exception_ptr error,
-                                                                        std::vector<Row> rows) {
-        if (error) {
-          self->on_done(std::move(error));
-          return;
-        }
-        for (auto& row : rows) self->on_row(std::move(row));
-        if (rows.size() < chunk) {
-          self->on_done(std::exception_ptr{});
-        } else {
-          self->pull();
-        }
-      });
+      cursor.fetchmany(
+          chunk, [self = this->shared_from_this(), chunk](std::exception_ptr error, std::vector<Row> rows) {
+            if (error) {
+              self->on_done(std::move(error));
+              return;
+            }
+            for (auto& row : rows) self->on_row(std::move(row));
+            if (rows.size() < chunk) {
+              self->on_done(std::exception_ptr{});
+            } else {
+              self->pull();
+            }
+          });
     }
     Cursor cursor;
     OnRow on_row;

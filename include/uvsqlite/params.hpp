@@ -51,13 +51,9 @@ class Params {
   /// The positional values (empty when named).
   [[nodiscard]] const std::vector<Value>& positional() const noexcept { return positional_; }
   /// The named values (empty when positional).
-  [[nodiscard]] const std::vector<std::pair<std::string, Value>>& named() const noexcept {
-    return named_;
-  }
+  [[nodiscard]] const std::vector<std::pair<std::string, Value>>& named() const noexcept { return named_; }
   /// Number of values given.
-  [[nodiscard]] std::size_t size() const noexcept {
-    return is_named_ ? named_.size() : positional_.size();
-  }
+  [[nodiscard]] std::size_t size() const noexcept { return is_named_ ? named_.size() : positional_.size(); }
 
  private:
   std::vector<Value> positional_;

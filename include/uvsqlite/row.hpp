@@ -51,10 +51,8 @@ class Row {
   /// The value of the column named `name`, compared case-insensitively (ASCII) as sqlite3.Row
   /// does. @throws InterfaceError when no column has that name.
   template <class S>
-    requires ColumnName<S>
-  [[nodiscard]] const Value& operator[](const S& name) const {
-    return by_name(std::string_view(name));
-  }
+  requires ColumnName<S>
+  [[nodiscard]] const Value& operator[](const S& name) const { return by_name(std::string_view(name)); }
 
   /// The value at `index` as T (see Value::get).
   template <class T>
@@ -63,10 +61,8 @@ class Row {
   }
   /// The value of column `name` as T (see Value::get).
   template <class T, class S>
-    requires ColumnName<S>
-  [[nodiscard]] T get(const S& name) const {
-    return by_name(std::string_view(name)).template get<T>();
-  }
+  requires ColumnName<S>
+  [[nodiscard]] T get(const S& name) const { return by_name(std::string_view(name)).template get<T>(); }
 
   /// The whole row unpacked into typed values: `auto [id, name] = row.as<int, std::string>();`
   /// @throws InterfaceError when the row does not have exactly sizeof...(Ts) values.
