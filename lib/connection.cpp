@@ -23,25 +23,30 @@ void detail::start_connect(uv_loop_s* loop, std::string path, Options options, C
     throw ProgrammingError("connect without a loop: only the future form is available");
   }
   auto core = std::make_shared<ConnectionCore>(loop, std::move(path), std::move(options));
+  // With a loop, even the future form passes through the bridge (its promise is still fulfilled
+  // on the worker): if the open fails, the loop then runs once more and closes the handle,
+  // which no front handle will ever retire.
+  if (loop != nullptr && !c->on_loop()) c = std::make_unique<detail::ThroughLoop<Connection>>(std::move(c));
   core->submit<Connection>(std::move(c), [core](Session& s) {
     s.open();
-    return Connection(core);
+    return Connection(core->front());
   });
 }
 
 void Connection::start_execute(std::string sql, Params params, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<Cursor>(std::move(c),
-                        [core = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
-                          auto cursor = std::make_shared<CursorCore>(core);
-                          cursor->execute(s, sql, std::move(params));
-                          return Cursor(std::move(cursor));
-                        });
+  core_->submit<Cursor>(std::move(c), [core = core_->shared_from_this(), sql = std::move(sql),
+                                       params = std::move(params)](Session& s) mutable {
+    auto cursor = std::make_shared<CursorCore>(core);
+    cursor->execute(s, sql, std::move(params));
+    return Cursor(std::move(cursor));
+  });
 }
 
 void Connection::start_executemany(std::string sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<Cursor>(std::move(c), [core = core_, sql = std::move(sql), seq = std::move(seq)](Session& s) {
+  core_->submit<Cursor>(std::move(c), [core = core_->shared_from_this(), sql = std::move(sql),
+                                       seq = std::move(seq)](Session& s) {
     auto cursor = std::make_shared<CursorCore>(core);
     cursor->executemany(s, sql, seq);
     return Cursor(std::move(cursor));
@@ -50,30 +55,32 @@ void Connection::start_executemany(std::string sql, std::vector<Params> seq, Com
 
 void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<Cursor>(std::move(c), [core = core_, script = std::move(script)](Session& s) {
-    auto cursor = std::make_shared<CursorCore>(core);
-    cursor->executescript(s, script);
-    return Cursor(std::move(cursor));
-  });
+  core_->submit<Cursor>(std::move(c),
+                        [core = core_->shared_from_this(), script = std::move(script)](Session& s) {
+                          auto cursor = std::make_shared<CursorCore>(core);
+                          cursor->executescript(s, script);
+                          return Cursor(std::move(cursor));
+                        });
 }
 
 void Connection::start_execute_fetchall(std::string sql, Params params,
                                         CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<std::vector<Row>>(
-      std::move(c), [core = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
-        CursorCore cursor(core);
-        cursor.execute(s, sql, std::move(params));
-        auto rows = cursor.fetchall(s);
-        cursor.release(s);
-        return rows;
-      });
+  core_->submit<std::vector<Row>>(std::move(c), [core = core_->shared_from_this(), sql = std::move(sql),
+                                                 params = std::move(params)](Session& s) mutable {
+    CursorCore cursor(core);
+    cursor.execute(s, sql, std::move(params));
+    auto rows = cursor.fetchall(s);
+    cursor.release(s);
+    return rows;
+  });
 }
 
 void Connection::start_execute_insert(std::string sql, Params params,
                                       CompletionPtr<std::optional<std::int64_t>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<std::optional<std::int64_t>>(std::move(c), [core = core_, sql = std::move(sql),
+  core_->submit<std::optional<std::int64_t>>(std::move(c), [core = core_->shared_from_this(),
+                                                            sql = std::move(sql),
                                                             params = std::move(params)](Session& s) mutable {
     const auto kind = detail::statement_kind(sql);
     CursorCore cursor(core);
@@ -103,8 +110,9 @@ void Connection::start_close(CompletionPtr<void> c) const {
 
 void Connection::start_cursor(CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<Cursor>(
-      std::move(c), [core = core_](Session& /*s*/) { return Cursor(std::make_shared<CursorCore>(core)); });
+  core_->submit<Cursor>(std::move(c), [core = core_->shared_from_this()](Session& /*s*/) {
+    return Cursor(std::make_shared<CursorCore>(core));
+  });
 }
 
 void Connection::start_set_isolation_level(std::optional<std::string> level, CompletionPtr<void> c) const {

@@ -24,6 +24,20 @@ ConnectionCore::~ConnectionCore() {
   worker_->abandon();
 }
 
+std::shared_ptr<ConnectionCore> ConnectionCore::front() {
+  std::lock_guard lock(front_mutex_);
+  if (auto existing = front_.lock()) return existing;
+  // A handle with its own control block: the deleter keeps the core alive until the last front
+  // handle is gone, then retires the bridge on that thread. The deleter drops its reference
+  // when called, since the control block (and the deleter) live on while front_ observes it.
+  std::shared_ptr<ConnectionCore> handle(this, [keep = shared_from_this()](ConnectionCore* core) mutable {
+    if (core->bridge_) core->bridge_->retire();
+    keep.reset();
+  });
+  front_ = handle;
+  return handle;
+}
+
 std::exception_ptr ConnectionCore::closed_error() {
   return std::make_exception_ptr(ProgrammingError("Cannot operate on a closed database."));
 }

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <mutex>
 #include <utility>
 
 #include "loop_bridge.hpp"
@@ -37,6 +38,11 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
     if (!worker_->push(job)) job->fail(closed_error());
   }
 
+  /// The pointer Connection handles hold: it shares this core's lifetime but has its own count,
+  /// so that when the last Connection handle goes (on whatever thread drops it) the loop handle
+  /// is retired at once, even while queued jobs still hold the core itself.
+  std::shared_ptr<ConnectionCore> front();
+
   /// Any thread: queues an internal job with no completion; fails it at once when closed.
   void submit_internal(std::unique_ptr<Job> job) {
     if (!worker_->push(job)) job->fail(closed_error());
@@ -58,6 +64,8 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   void expect_loop();
 
   Options options_;
+  std::mutex front_mutex_;
+  std::weak_ptr<ConnectionCore> front_;  // guarded by front_mutex_
   std::shared_ptr<SharedState> shared_;
   std::shared_ptr<LoopBridge> bridge_;  // null without a loop
   std::shared_ptr<Worker> worker_;

@@ -74,7 +74,9 @@ std::size_t Cursor::iter_chunk_size() const noexcept {
   return core_ ? core_->connection()->options().iter_chunk_size : 64;
 }
 
-Connection Cursor::connection() const { return core_ ? Connection(core_->connection()) : Connection(); }
+Connection Cursor::connection() const {
+  return core_ ? Connection(core_->connection()->front()) : Connection();
+}
 
 std::vector<Column> Cursor::description() const {
   return core_ ? core_->description() : std::vector<Column>{};

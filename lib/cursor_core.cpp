@@ -71,8 +71,9 @@ void CursorCore::execute(Session& s, std::string_view sql, Params params) {
     s.release(std::move(stmt));
     throw;
   }
-  std::shared_ptr<const Columns> columns = stmt->columns();
   const int rc = stmt->step();
+  // After the first step: a schema change re-prepares the statement inside sqlite3_step.
+  std::shared_ptr<const Columns> columns = stmt->columns();
   sqlite3* db = s.db();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
     std::exception_ptr error = s.error();

@@ -66,7 +66,8 @@ void Statement::bind(const Params& params) {
       }
     }
     if (found == nullptr) {
-      throw ProgrammingError(std::string("You did not supply a value for binding parameter ") + name + ".");
+      // Python 3.11 names the parameter after a ':' whatever its prefix.
+      throw ProgrammingError("You did not supply a value for binding parameter :" + std::string(key) + ".");
     }
     bind_value(i, *found);
   }

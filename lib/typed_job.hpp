@@ -25,6 +25,19 @@ void finish(CompletionPtr<T>& completion, Outcome<T>&& outcome, LoopBridge* brid
   }
 }
 
+/// Passes a completion through the loop bridge whatever its form: settled as `inner` is, then
+/// delivered (as `inner` would be, a no-op for a future) on the loop thread.
+template <class T>
+class ThroughLoop final : public Completion<T> {
+ public:
+  explicit ThroughLoop(CompletionPtr<T> inner) noexcept : Completion<T>(true), inner_(std::move(inner)) {}
+  void settle(Outcome<T>&& outcome) noexcept override { inner_->settle(std::move(outcome)); }
+  void deliver() override { inner_->deliver(); }
+
+ private:
+  CompletionPtr<T> inner_;
+};
+
 /// `Work` is callable as `T(Session&)` and runs on the worker against an open session.
 template <class T, class Work>
 class TypedJob final : public Job {

@@ -131,7 +131,13 @@ T Value::get() const {
     if (const auto* s = std::get_if<std::string>(&v_)) return T(*s);
     detail::throw_wrong_type(type(), "text");
   } else if constexpr (std::is_same_v<T, Blob> || std::is_same_v<T, std::span<const std::byte>>) {
-    if (const auto* b = std::get_if<Blob>(&v_)) return T(b->data(), b->size());
+    if (const auto* b = std::get_if<Blob>(&v_)) {
+      if constexpr (std::is_same_v<T, Blob>) {
+        return *b;
+      } else {
+        return T(b->data(), b->size());
+      }
+    }
     detail::throw_wrong_type(type(), "a blob");
   } else {
     static_assert(std::is_same_v<T, Value>, "Value::get<T>: unsupported type");
