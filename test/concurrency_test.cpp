@@ -1,0 +1,147 @@
+// Submitting from many threads at once: every job runs once, FIFO per submitting thread, and
+// callbacks submitted from other threads are delivered on the loop thread.
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <future>
+#include <latch>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+namespace uvsqlite::test {
+namespace {
+
+TEST(ConcurrencyTest, EightThreadsInsertFiveHundredRowsEach) {
+  auto db = connect(":memory:").get();
+  db.execute("CREATE TABLE t(thread INTEGER, seq INTEGER)").get();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 500;
+  std::atomic<int> failures{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      std::vector<std::future<Cursor>> futures;
+      futures.reserve(kPerThread);
+      for (int i = 0; i < kPerThread; ++i) futures.push_back(db.execute("INSERT INTO t VALUES (?, ?)", {t, i}));
+      for (auto& f : futures) {
+        try {
+          f.get();
+        } catch (...) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  db.commit().get();
+
+  EXPECT_EQ(db.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), kThreads * kPerThread);
+  EXPECT_EQ(db.total_changes(), kThreads * kPerThread);
+  auto groups = db.execute_fetchall(
+                      "SELECT thread, count(*), count(DISTINCT seq), min(seq), max(seq) FROM t "
+                      "GROUP BY thread ORDER BY thread")
+                    .get();
+  ASSERT_EQ(groups.size(), static_cast<std::size_t>(kThreads));
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(groups[t].get<int>(0), t);
+    EXPECT_EQ(groups[t].get<int>(1), kPerThread);
+    EXPECT_EQ(groups[t].get<int>(2), kPerThread);
+    EXPECT_EQ(groups[t].get<int>(3), 0);
+    EXPECT_EQ(groups[t].get<int>(4), kPerThread - 1);
+  }
+  // Each thread's inserts ran in the order that thread submitted them.
+  for (int t = 0; t < kThreads; ++t) {
+    auto rows = db.execute_fetchall("SELECT seq FROM t WHERE thread = ? ORDER BY rowid", {t}).get();
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(kPerThread));
+    for (int i = 0; i < kPerThread; ++i) {
+      if (rows[i].get<int>(0) != i) {
+        ADD_FAILURE() << "thread " << t << ": row " << i << " has seq " << rows[i].get<int>(0);
+        break;
+      }
+    }
+  }
+  db.close().get();
+}
+
+using ConcurrencyLoopTest = LoopTest;
+
+TEST_F(ConcurrencyLoopTest, CallbacksSubmittedFromOtherThreadsRunOnTheLoopThread) {
+  auto db = open();
+  const auto loop_thread = std::this_thread::get_id();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 250;
+  constexpr int kTotal = kThreads * kPerThread;
+
+  std::mutex mutex;
+  std::vector<std::vector<int>> got(kThreads);
+  std::atomic<int> delivered{0};
+  std::atomic<int> wrong_thread{0};
+  std::atomic<int> errors{0};
+  std::atomic<bool> go{false};
+
+  // Our own timer keeps the loop alive (and releases the submitters once the loop runs) until
+  // every callback was delivered, or 10 s passed.
+  struct Keeper {
+    uv_timer_t timer{};
+    std::atomic<int>* delivered;
+    std::atomic<bool>* go;
+    int ticks = 0;
+    bool timed_out = false;
+  } keeper{{}, &delivered, &go};
+  uv_timer_init(&loop_, &keeper.timer);
+  keeper.timer.data = &keeper;
+  uv_timer_start(
+      &keeper.timer,
+      [](uv_timer_t* t) {
+        auto* k = static_cast<Keeper*>(t->data);
+        k->go->store(true);
+        if (k->delivered->load() == kTotal || ++k->ticks > 2000) {
+          k->timed_out = k->delivered->load() != kTotal;
+          uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+        }
+      },
+      0, 5);
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < kPerThread; ++i) {
+        db.execute_fetchall("SELECT ?, ?", {t, i}, [&, t](std::exception_ptr e, std::vector<Row> rows) {
+          if (std::this_thread::get_id() != loop_thread) ++wrong_thread;
+          if (e || rows.size() != 1) {
+            ++errors;
+          } else {
+            std::lock_guard lock(mutex);
+            got[t].push_back(rows[0].get<int>(1));
+          }
+          ++delivered;
+        });
+      }
+    });
+  }
+  run();  // the loop runs in this thread while the others submit
+  for (auto& th : threads) th.join();
+
+  EXPECT_FALSE(keeper.timed_out) << "only " << delivered.load() << " of " << kTotal << " callbacks delivered";
+  EXPECT_EQ(delivered.load(), kTotal);
+  EXPECT_EQ(wrong_thread.load(), 0);
+  EXPECT_EQ(errors.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    std::vector<int> expected(kPerThread);
+    for (int i = 0; i < kPerThread; ++i) expected[i] = i;
+    EXPECT_EQ(got[t], expected) << "thread " << t;
+  }
+  close(db);
+}
+
+}  // namespace
+}  // namespace uvsqlite::test

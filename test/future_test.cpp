@@ -1,0 +1,145 @@
+// The future form: fulfilled on the worker, so .get() works with no loop at all, and on the loop
+// thread of a loop connection without running the loop. Callback forms need a loop.
+#include <cstdint>
+#include <exception>
+#include <future>
+#include <latch>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+namespace uvsqlite::test {
+namespace {
+
+TEST(FutureTest, WorksWithoutALoop) {
+  auto db = connect(":memory:").get();
+  EXPECT_EQ(db.loop(), nullptr);
+  db.execute("CREATE TABLE t(x INTEGER, y TEXT)").get();
+  db.execute("INSERT INTO t VALUES (?, ?)", {1, "one"}).get();
+  EXPECT_EQ(db.execute_insert("INSERT INTO t VALUES (?, ?)", {2, "two"}).get(), std::optional<std::int64_t>(2));
+  EXPECT_TRUE(db.in_transaction());
+  db.commit().get();
+  EXPECT_FALSE(db.in_transaction());
+
+  auto rows = db.execute_fetchall("SELECT x, y FROM t ORDER BY x").get();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].get<int>(0), 1);
+  EXPECT_EQ(rows[0].get<std::string>(1), "one");
+  EXPECT_EQ(rows[1].get<int>(0), 2);
+  EXPECT_EQ(rows[1].get<std::string>(1), "two");
+
+  auto cur = db.execute("SELECT x FROM t ORDER BY x").get();
+  auto all = cur.fetchall().get();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].get<int>(0), 2);
+
+  db.close().get();
+}
+
+TEST(FutureTest, ErrorArrivesThroughTheFuture) {
+  auto db = connect(":memory:").get();
+  auto f = db.execute("SELEC nonsense");
+  EXPECT_THROW(f.get(), OperationalError);
+  EXPECT_EQ(db.execute_fetchall("SELECT 3").get().at(0).get<int>(0), 3);
+  db.close().get();
+}
+
+using FutureLoopTest = LoopTest;
+
+TEST_F(FutureLoopTest, GetOnTheLoopThreadWithoutRunningTheLoop) {
+  auto db = open();  // connect(&loop_, ...).get() on the loop thread
+  EXPECT_EQ(db.loop(), &loop_);
+  db.execute("CREATE TABLE t(x)").get();
+  EXPECT_EQ(db.execute_insert("INSERT INTO t VALUES (7)").get(), std::optional<std::int64_t>(1));
+  db.commit().get();
+  auto rows = db.execute_fetchall("SELECT x FROM t").get();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].get<int>(0), 7);
+  auto cur = db.execute("SELECT x FROM t").get();
+  auto one = cur.fetchone().get();
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->get<int>(0), 7);
+  db.close().get();  // TearDown runs the loop so the async handle can close
+}
+
+TEST_F(FutureLoopTest, GetInsideACallbackOnTheLoopThread) {
+  auto db = open();
+  std::int64_t value = 0;
+  bool done = false;
+  db.execute("SELECT 1", [&](std::exception_ptr e, Cursor) {
+    EXPECT_FALSE(e);
+    value = db.execute_fetchall("SELECT 7").get().at(0).get<std::int64_t>(0);
+    done = true;
+  });
+  ASSERT_TRUE(run_until([&] { return done; }));
+  EXPECT_EQ(value, 7);
+  close(db);
+}
+
+TEST(FutureTest, CallbackFormWithoutALoopThrowsAtOnce) {
+  auto db = connect(":memory:").get();
+  bool called = false;
+  EXPECT_THROW(db.execute("SELECT 1", [&](std::exception_ptr, Cursor) { called = true; }), ProgrammingError);
+  EXPECT_THROW(db.execute_fetchall("SELECT 1", [&](std::exception_ptr, std::vector<Row>) { called = true; }),
+               ProgrammingError);
+  EXPECT_THROW(
+      db.execute_insert("SELECT 1", [&](std::exception_ptr, std::optional<std::int64_t>) { called = true; }),
+      ProgrammingError);
+  EXPECT_THROW(db.commit([&](std::exception_ptr) { called = true; }), ProgrammingError);
+  auto cur = db.execute("SELECT 1").get();
+  EXPECT_THROW(cur.fetchall([&](std::exception_ptr, std::vector<Row>) { called = true; }), ProgrammingError);
+  EXPECT_THROW(db.close([&](std::exception_ptr) { called = true; }), ProgrammingError);
+
+  // Nothing was queued by the throwing calls: the connection is still open.
+  EXPECT_EQ(db.execute_fetchall("SELECT 5").get().at(0).get<int>(0), 5);
+  db.close().get();
+  EXPECT_FALSE(called);
+}
+
+TEST(FutureTest, FuturesFromEightThreadsAtOnce) {
+  auto db = connect(":memory:").get();
+  db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, thread INTEGER, seq INTEGER)").get();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 100;
+  std::vector<std::vector<std::int64_t>> ids(kThreads);
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      std::vector<std::future<std::optional<std::int64_t>>> inserts;
+      std::vector<std::future<std::vector<Row>>> reads;
+      for (int i = 0; i < kPerThread; ++i) {
+        inserts.push_back(db.execute_insert("INSERT INTO t(thread, seq) VALUES (?, ?)", {t, i}));
+        reads.push_back(db.execute_fetchall("SELECT ?", {i}));
+      }
+      for (int i = 0; i < kPerThread; ++i) {
+        try {
+          auto id = inserts[i].get();
+          EXPECT_TRUE(id.has_value());
+          if (id) ids[t].push_back(*id);
+          EXPECT_EQ(reads[i].get().at(0).get<int>(0), i);
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "thread " << t << " op " << i << ": " << e.what();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  std::set<std::int64_t> distinct;
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(ids[t].size(), static_cast<std::size_t>(kPerThread));
+    for (std::size_t i = 1; i < ids[t].size(); ++i) EXPECT_LT(ids[t][i - 1], ids[t][i]) << "thread " << t;
+    distinct.insert(ids[t].begin(), ids[t].end());
+  }
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(db.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), kThreads * kPerThread);
+  db.close().get();
+}
+
+}  // namespace
+}  // namespace uvsqlite::test
