@@ -5,6 +5,7 @@
 
 #include "connection_core.hpp"
 #include "cursor_core.hpp"
+#include "functions.hpp"
 #include "transactions.hpp"
 
 namespace uvsqlite {
@@ -24,11 +25,17 @@ void detail::start_connect(uv_loop_s* loop, std::string path, Options options, C
   }
   auto core = std::make_shared<ConnectionCore>(loop, std::move(path), std::move(options));
   // With a loop, even the future form passes through the bridge (its promise is still fulfilled
-  // on the worker): if the open fails, the loop then runs once more and closes the handle,
-  // which no front handle will ever retire.
+  // on the worker): if the open fails, the loop then runs once more and closes the handle.
   if (loop != nullptr && !c->on_loop()) c = std::make_unique<detail::ThroughLoop<Connection>>(std::move(c));
   core->submit<Connection>(std::move(c), [core](Session& s) {
-    s.open();
+    try {
+      s.open();
+    } catch (...) {
+      // No handle will ever exist to retire the bridge: do it before the failure is posted, so
+      // the loop closes its uv_async_t once it delivered it.
+      if (core->bridge() != nullptr) core->bridge()->retire();
+      throw;
+    }
     return Connection(core->front());
   });
 }
@@ -118,6 +125,82 @@ void Connection::start_cursor(CompletionPtr<Cursor> c) const {
 void Connection::start_set_isolation_level(std::optional<std::string> level, CompletionPtr<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [level = std::move(level)](Session& s) { s.set_isolation_level(level); });
+}
+
+void Connection::start_call(std::unique_ptr<detail::WorkCompletion<sqlite3*>> work) const {
+  CompletionPtr<void> c(std::move(work));
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  // The work lives in the completion, which the job owns while the work runs.
+  auto* user = static_cast<detail::WorkCompletion<sqlite3*>*>(c.get());
+  core_->submit<void>(std::move(c), [user](Session& s) { user->invoke(s.db()); });
+}
+
+void Connection::start_create_function(std::string name, int num_params, ScalarFunction fn,
+                                       bool deterministic, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c), [name = std::move(name), num_params, fn = std::move(fn),
+                                     deterministic](Session& s) mutable {
+    detail::create_function(s, name, num_params, std::move(fn), deterministic);
+  });
+}
+
+void Connection::start_create_aggregate(std::string name, int num_params, AggregateFactory factory,
+                                        CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c),
+                      [name = std::move(name), num_params, factory = std::move(factory)](Session& s) mutable {
+                        detail::create_aggregate(s, name, num_params, std::move(factory));
+                      });
+}
+
+void Connection::start_create_collation(std::string name, Collation fn, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c), [name = std::move(name), fn = std::move(fn)](Session& s) mutable {
+    detail::create_collation(s, name, std::move(fn));
+  });
+}
+
+void Connection::start_set_progress_handler(ProgressHandler fn, int n, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c), [fn = std::move(fn), n](Session& s) mutable {
+    s.hooks().set_progress_handler(s.db(), std::move(fn), n);
+  });
+}
+
+void Connection::start_set_trace_callback(TraceCallback fn, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c), [fn = std::move(fn)](Session& s) mutable {
+    s.hooks().set_trace_callback(s.db(), std::move(fn));
+  });
+}
+
+void Connection::start_set_authorizer(Authorizer fn, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c), [fn = std::move(fn)](Session& s) mutable {
+    s.hooks().set_authorizer(s.db(), std::move(fn));
+  });
+}
+
+void Connection::start_enable_load_extension(bool enabled, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c), [enabled](Session& s) {
+    s.check(sqlite3_enable_load_extension(s.db(), enabled ? 1 : 0));
+  });
+}
+
+void Connection::start_load_extension(std::string path, std::string entry_point,
+                                      CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(
+      std::move(c), [path = std::move(path), entry_point = std::move(entry_point)](Session& s) {
+        char* message = nullptr;
+        const int rc = sqlite3_load_extension(s.db(), path.c_str(),
+                                              entry_point.empty() ? nullptr : entry_point.c_str(), &message);
+        if (rc == SQLITE_OK) return;
+        const std::string text = message != nullptr ? message : sqlite3_errstr(rc);
+        sqlite3_free(message);
+        throw_sqlite_error(rc, text);
+      });
 }
 
 void Connection::interrupt() const {

@@ -38,8 +38,12 @@ std::shared_ptr<ConnectionCore> ConnectionCore::front() {
   return handle;
 }
 
-std::exception_ptr ConnectionCore::closed_error() {
-  return std::make_exception_ptr(ProgrammingError("Cannot operate on a closed database."));
+std::exception_ptr ConnectionCore::closed_error() { return closed_database_error(); }
+
+std::exception_ptr ConnectionCore::reentrancy_error() {
+  return std::make_exception_ptr(ProgrammingError(
+      "Cannot wait on this connection from its own worker thread (inside a SQL function or hook "
+      "of the same connection): it would deadlock"));
 }
 
 void ConnectionCore::expect_loop() {
@@ -51,6 +55,14 @@ void ConnectionCore::expect_loop() {
 
 void ConnectionCore::submit_close(CompletionPtr<void> completion) {
   if (completion->on_loop()) expect_loop();
+  if (worker_->is_current_thread()) {
+    // close() from inside a SQL function or hook: the statement that called it is still running.
+    Outcome<void> outcome;
+    outcome.error = std::make_exception_ptr(
+        ProgrammingError("Cannot close the connection from inside one of its SQL functions or hooks"));
+    finish(completion, std::move(outcome), bridge_.get());
+    return;
+  }
   // Close the loop handle as soon as nothing is outstanding; from the loop thread this happens
   // now when close() is awaited through a future, so the loop can finish.
   if (bridge_) bridge_->retire();

@@ -32,7 +32,16 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// @throws ProgrammingError at once for a loop form on a connection without a loop.
   template <class T, class Work>
   void submit(CompletionPtr<T> completion, Work&& work) {
-    if (completion->on_loop()) expect_loop();
+    if (completion->on_loop()) {
+      expect_loop();
+    } else if (worker_->is_current_thread()) {
+      // A future of this connection requested from its own worker (a SQL function or hook): a
+      // blocking get() would wait on the very thread that must fulfil it.
+      Outcome<T> outcome;
+      outcome.error = reentrancy_error();
+      finish(completion, std::move(outcome), bridge_.get());
+      return;
+    }
     std::unique_ptr<Job> job = std::make_unique<TypedJob<T, std::decay_t<Work>>>(
         std::move(completion), bridge_, std::forward<Work>(work));
     if (!worker_->push(job)) job->fail(closed_error());
@@ -59,6 +68,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   void interrupt() const;
 
   static std::exception_ptr closed_error();
+  static std::exception_ptr reentrancy_error();
 
  private:
   void expect_loop();

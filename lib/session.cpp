@@ -57,6 +57,7 @@ void Session::close() noexcept {
     }
     cursors_.clear();
     cache_.clear();
+    hooks_.clear(db_.get());
     db_.reset();
     shared_->in_transaction.store(false, std::memory_order_relaxed);
   }

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "cursor_work.hpp"
+#include "hooks.hpp"
 #include "shared_state.hpp"
 #include "statement.hpp"
 #include "statement_cache.hpp"
@@ -57,6 +58,9 @@ class Session {
   /// Unregisters a cursor (after it released its statement).
   void untrack(CursorWork& cursor) noexcept;
 
+  /// The progress handler, trace callback and authorizer of this connection.
+  [[nodiscard]] Hooks& hooks() noexcept { return hooks_; }
+
   /// Copies in_transaction / total_changes to the shared state, after every job.
   void publish() noexcept;
   /// The exception mapped from the connection's current error (sqlite3_extended_errcode/errmsg).
@@ -79,6 +83,7 @@ class Session {
   std::shared_ptr<SharedState> shared_;
   std::unique_ptr<sqlite3, Closer> db_;
   StatementCache cache_;
+  Hooks hooks_;
   std::optional<std::string> isolation_level_;
   std::unordered_set<CursorWork*> cursors_;
   bool closed_ = false;

@@ -10,10 +10,15 @@
 namespace uvsqlite::detail {
 
 namespace {
-std::exception_ptr closed_error() {
+// The worker whose thread this is, if any.
+thread_local const Worker* t_current_worker = nullptr;
+}  // namespace
+
+std::exception_ptr closed_database_error() {
   return std::make_exception_ptr(ProgrammingError("Cannot operate on a closed database."));
 }
-}  // namespace
+
+bool Worker::is_current_thread() const noexcept { return t_current_worker == this; }
 
 std::shared_ptr<Worker> Worker::start(std::unique_ptr<Session> session) {
   std::shared_ptr<Worker> worker(new Worker(std::move(session)));
@@ -44,6 +49,7 @@ bool Worker::push(std::unique_ptr<Job>& job) {
 void Worker::run() {
   // From here on the thread owns a reference: the Worker outlives every front-end handle.
   std::shared_ptr<Worker> keep = std::move(self_);
+  t_current_worker = this;
   std::deque<std::unique_ptr<Job>> batch;
   for (;;) {
     {
@@ -59,7 +65,7 @@ void Worker::run() {
     // turns the rest of the batch into failures, still in order.
     for (auto& job : batch) {
       if (session_->is_closed()) {
-        job->fail(closed_error());
+        job->fail(closed_database_error());
       } else {
         job->run(*session_);
       }

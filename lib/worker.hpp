@@ -14,6 +14,9 @@
 
 namespace uvsqlite::detail {
 
+/// The error of every job that reaches a closed connection.
+std::exception_ptr closed_database_error();
+
 class Worker {
  public:
   /// Starts the thread. The thread keeps the Worker alive until it exits.
@@ -27,6 +30,9 @@ class Worker {
   /// closed, the remaining and later jobs are failed in order instead. Returns false (the job
   /// untouched) when the thread has exited: the caller fails the job itself.
   bool push(std::unique_ptr<Job>& job);
+
+  /// True on this worker's own thread (inside one of its jobs, SQL functions or hooks).
+  [[nodiscard]] bool is_current_thread() const noexcept;
 
   /// Loop thread, after the close job completed: joins the thread, which has nothing left to do
   /// but fail trailing jobs. A no-op when already joined or abandoned.

@@ -169,6 +169,45 @@ class Awaitable {
   Outcome<T> outcome_;
 };
 
+/// User work that runs on the worker with a resource of the connection (Connection::call): a
+/// Completion<void> to the library, that settles the user's Completion<T> with what the work
+/// produced. `Arg` is the argument the worker hands to the work.
+template <class Arg>
+class WorkCompletion : public Completion<void> {
+ public:
+  using Completion<void>::Completion;
+  /// Worker thread: runs the user's work and keeps its outcome.
+  virtual void invoke(Arg arg) noexcept = 0;
+};
+
+template <class Arg, class T, class Fn>
+class UserWork final : public WorkCompletion<Arg> {
+ public:
+  UserWork(Fn fn, CompletionPtr<T> inner)
+      : WorkCompletion<Arg>(inner->on_loop()), fn_(std::move(fn)), inner_(std::move(inner)) {}
+  void invoke(Arg arg) noexcept override {
+    try {
+      if constexpr (std::is_void_v<T>) {
+        fn_(arg);
+      } else {
+        result_.value.emplace(fn_(arg));
+      }
+    } catch (...) {
+      result_.error = std::current_exception();
+    }
+  }
+  void settle(Outcome<void>&& outcome) noexcept override {
+    if (outcome.error) result_.error = std::move(outcome.error);  // the work never ran
+    inner_->settle(std::move(result_));
+  }
+  void deliver() override { inner_->deliver(); }
+
+ private:
+  Fn fn_;
+  CompletionPtr<T> inner_;
+  Outcome<T> result_;
+};
+
 /// The one mechanism: turns a completion token and a start function into the token's form.
 /// `start` receives a CompletionPtr<T> and submits the operation; it may throw (for a loop form
 /// on a connection without a loop) before anything was queued.

@@ -14,16 +14,20 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "uvsqlite/completion.hpp"
 #include "uvsqlite/cursor.hpp"
+#include "uvsqlite/functions.hpp"
+#include "uvsqlite/hooks.hpp"
 #include "uvsqlite/options.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
 
 struct uv_loop_s;
+struct sqlite3;
 
 namespace uvsqlite {
 
@@ -168,6 +172,119 @@ class Connection {
     });
   }
 
+  /// Registers (or, with an empty `fn`, removes) the scalar SQL function `name` taking
+  /// `num_params` arguments (-1: any number). `deterministic` lets SQLite use it in indexes
+  /// and constant-fold it. `fn` runs on the worker thread.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto create_function(std::string name, int num_params, ScalarFunction fn, bool deterministic = false,
+                       Token&& token = {}) const {
+    return detail::initiate<void>(
+        std::forward<Token>(token), [self = *this, name = std::move(name), num_params, fn = std::move(fn),
+                                     deterministic](detail::CompletionPtr<void> c) mutable {
+          self.start_create_function(std::move(name), num_params, std::move(fn), deterministic, std::move(c));
+        });
+  }
+
+  /// Registers (or, with an empty `factory`, removes) the aggregate SQL function `name`.
+  /// `factory` makes one Aggregate per group; everything runs on the worker thread.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto create_aggregate(std::string name, int num_params, AggregateFactory factory,
+                        Token&& token = {}) const {
+    return detail::initiate<void>(
+        std::forward<Token>(token), [self = *this, name = std::move(name), num_params,
+                                     factory = std::move(factory)](detail::CompletionPtr<void> c) mutable {
+          self.start_create_aggregate(std::move(name), num_params, std::move(factory), std::move(c));
+        });
+  }
+
+  /// Registers (or, with an empty `fn`, removes) the collation `name` (`COLLATE name`).
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto create_collation(std::string name, Collation fn, Token&& token = {}) const {
+    return detail::initiate<void>(
+        std::forward<Token>(token),
+        [self = *this, name = std::move(name), fn = std::move(fn)](detail::CompletionPtr<void> c) mutable {
+          self.start_create_collation(std::move(name), std::move(fn), std::move(c));
+        });
+  }
+
+  /// Installs `fn` to be called every `n` virtual-machine instructions (non-zero aborts the
+  /// statement); an empty `fn` or `n` <= 0 removes it.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto set_progress_handler(ProgressHandler fn, int n, Token&& token = {}) const {
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, fn = std::move(fn),
+                                                               n](detail::CompletionPtr<void> c) mutable {
+      self.start_set_progress_handler(std::move(fn), n, std::move(c));
+    });
+  }
+
+  /// Installs `fn` to receive each statement's expanded SQL; an empty `fn` removes it.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto set_trace_callback(TraceCallback fn, Token&& token = {}) const {
+    return detail::initiate<void>(std::forward<Token>(token),
+                                  [self = *this, fn = std::move(fn)](detail::CompletionPtr<void> c) mutable {
+                                    self.start_set_trace_callback(std::move(fn), std::move(c));
+                                  });
+  }
+
+  /// Installs the authorizer, which allows, denies or ignores each action of statements as they
+  /// are prepared (confine untrusted SQL with it); an empty `fn` removes it.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto set_authorizer(Authorizer fn, Token&& token = {}) const {
+    return detail::initiate<void>(std::forward<Token>(token),
+                                  [self = *this, fn = std::move(fn)](detail::CompletionPtr<void> c) mutable {
+                                    self.start_set_authorizer(std::move(fn), std::move(c));
+                                  });
+  }
+
+  /// Allows or forbids loading SQLite extensions (off by default), through load_extension() and
+  /// the SQL function load_extension().
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto enable_load_extension(bool enabled, Token&& token = {}) const {
+    return detail::initiate<void>(std::forward<Token>(token),
+                                  [self = *this, enabled](detail::CompletionPtr<void> c) {
+                                    self.start_enable_load_extension(enabled, std::move(c));
+                                  });
+  }
+
+  /// Loads the SQLite extension in the shared library `path`, calling `entry_point` (empty: the
+  /// default sqlite3_extension_init / sqlite3_<name>_init). Fails with OperationalError
+  /// ("not authorized") unless enable_load_extension(true) ran first.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto load_extension(std::string path, std::string entry_point = {}, Token&& token = {}) const {
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, path = std::move(path),
+                                                               entry_point = std::move(entry_point)](
+                                                                  detail::CompletionPtr<void> c) mutable {
+      self.start_load_extension(std::move(path), std::move(entry_point), std::move(c));
+    });
+  }
+  /// load_extension() with the default entry point.
+  template <class Token>
+  requires CompletionToken<Token, void>
+  auto load_extension(std::string path, Token&& token) const {
+    return load_extension(std::move(path), std::string{}, std::forward<Token>(token));
+  }
+
+  /// Runs `fn(sqlite3*)` on the worker with the raw database handle and completes with what it
+  /// returns (or throws): the escape hatch for what this API lacks. The handle is valid only
+  /// inside `fn`; do not keep it, and do not close it.
+  template <class Fn, class Token = use_future_t>
+  requires std::is_invocable_v<Fn&, sqlite3*> && CompletionToken<Token, std::invoke_result_t<Fn&, sqlite3*>>
+  auto call(Fn fn, Token&& token = {}) const {
+    using T = std::invoke_result_t<Fn&, sqlite3*>;
+    return detail::initiate<T>(
+        std::forward<Token>(token), [self = *this, fn = std::move(fn)](detail::CompletionPtr<T> c) mutable {
+          self.start_call(std::make_unique<detail::UserWork<sqlite3*, T, Fn>>(std::move(fn), std::move(c)));
+        });
+  }
+
   /// Aborts the statement running now (sqlite3_interrupt), at once and from any thread: it fails
   /// with OperationalError("interrupted"). Not queued; a no-op when nothing runs or when closed.
   void interrupt() const;
@@ -204,6 +321,17 @@ class Connection {
   void start_close(detail::CompletionPtr<void> c) const;
   void start_cursor(detail::CompletionPtr<Cursor> c) const;
   void start_set_isolation_level(std::optional<std::string> level, detail::CompletionPtr<void> c) const;
+  void start_call(std::unique_ptr<detail::WorkCompletion<sqlite3*>> work) const;
+  void start_create_function(std::string name, int num_params, ScalarFunction fn, bool deterministic,
+                             detail::CompletionPtr<void> c) const;
+  void start_create_aggregate(std::string name, int num_params, AggregateFactory factory,
+                              detail::CompletionPtr<void> c) const;
+  void start_create_collation(std::string name, Collation fn, detail::CompletionPtr<void> c) const;
+  void start_set_progress_handler(ProgressHandler fn, int n, detail::CompletionPtr<void> c) const;
+  void start_set_trace_callback(TraceCallback fn, detail::CompletionPtr<void> c) const;
+  void start_set_authorizer(Authorizer fn, detail::CompletionPtr<void> c) const;
+  void start_enable_load_extension(bool enabled, detail::CompletionPtr<void> c) const;
+  void start_load_extension(std::string path, std::string entry_point, detail::CompletionPtr<void> c) const;
 
   friend void detail::start_connect(uv_loop_s* loop, std::string path, Options options,
                                     detail::CompletionPtr<Connection> c);

@@ -6,6 +6,8 @@
 #include "uvsqlite/connection.hpp"
 #include "uvsqlite/cursor.hpp"
 #include "uvsqlite/errors.hpp"
+#include "uvsqlite/functions.hpp"
+#include "uvsqlite/hooks.hpp"
 #include "uvsqlite/options.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
