@@ -3,8 +3,10 @@
 
 #include "uvsqlite/connection.hpp"
 
+#include "backup.hpp"
 #include "connection_core.hpp"
 #include "cursor_core.hpp"
+#include "dump.hpp"
 #include "functions.hpp"
 #include "transactions.hpp"
 
@@ -201,6 +203,47 @@ void Connection::start_load_extension(std::string path, std::string entry_point,
         sqlite3_free(message);
         throw_sqlite_error(rc, text);
       });
+}
+
+void Connection::start_iterdump(CompletionPtr<std::vector<std::string>> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<std::vector<std::string>>(std::move(c), [](Session& s) {
+    detail::Dump dump;
+    std::vector<std::string> lines;
+    while (dump.next(s, lines, 4096)) {
+    }
+    return lines;
+  });
+}
+
+void Connection::start_backup(Connection target, sqlite3* raw_target, BackupOptions options,
+                              CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  std::shared_ptr<ConnectionCore> target_core;
+  if (raw_target == nullptr) {
+    if (!target.core_) return detail::fail_unbound(c, "backup target is not a connection");
+    // The core itself, not the front handle: the target's jobs must not count as a user's handle.
+    target_core = target.core_->shared_from_this();
+  }
+  detail::start_backup(core_->shared_from_this(), target_core, raw_target, std::move(options), std::move(c));
+}
+
+std::shared_ptr<detail::Dump> Connection::new_dump() { return std::make_shared<detail::Dump>(); }
+
+void Connection::start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,
+                                  CompletionPtr<std::vector<std::string>> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<std::vector<std::string>>(std::move(c), [dump = std::move(dump), max_lines](Session& s) {
+    std::vector<std::string> lines;
+    try {
+      dump->next(s, lines, max_lines);
+    } catch (...) {
+      // Finalize the half-read statement here, on the worker, not wherever the stream ends.
+      dump->abandon();
+      throw;
+    }
+    return lines;
+  });
 }
 
 void Connection::interrupt() const {

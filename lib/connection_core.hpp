@@ -32,19 +32,27 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// @throws ProgrammingError at once for a loop form on a connection without a loop.
   template <class T, class Work>
   void submit(CompletionPtr<T> completion, Work&& work) {
-    if (completion->on_loop()) {
-      expect_loop();
-    } else if (worker_->is_current_thread()) {
-      // A future of this connection requested from its own worker (a SQL function or hook): a
-      // blocking get() would wait on the very thread that must fulfil it.
-      Outcome<T> outcome;
-      outcome.error = reentrancy_error();
-      finish(completion, std::move(outcome), bridge_.get());
-      return;
-    }
+    if (!accept(completion)) return;
     std::unique_ptr<Job> job = std::make_unique<TypedJob<T, std::decay_t<Work>>>(
         std::move(completion), bridge_, std::forward<Work>(work));
     if (!worker_->push(job)) job->fail(closed_error());
+  }
+
+  /// Any thread, before queueing a job for `completion`: a loop form is counted as outstanding
+  /// on the bridge (@throws ProgrammingError without a loop); a future requested from this
+  /// connection's own worker (a SQL function or hook), whose blocking get() would wait on the
+  /// very thread that must fulfil it, is failed at once and false returned.
+  template <class T>
+  bool accept(CompletionPtr<T>& completion) {
+    if (completion->on_loop()) {
+      expect_loop();
+      return true;
+    }
+    if (!worker_->is_current_thread()) return true;
+    Outcome<T> outcome;
+    outcome.error = reentrancy_error();
+    finish(completion, std::move(outcome), bridge_.get());
+    return false;
   }
 
   /// The pointer Connection handles hold: it shares this core's lifetime but has its own count,

@@ -41,6 +41,8 @@ class Statement {
   [[nodiscard]] Row row() const;
   /// The result columns, refreshed after a schema change.
   const std::shared_ptr<const Columns>& columns();
+  /// The underlying handle (null for an empty statement), for reading columns directly.
+  [[nodiscard]] sqlite3_stmt* raw() const noexcept { return stmt_.get(); }
   /// Resets the statement and clears its bindings, ready for the cache.
   void reset() noexcept;
 

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "uvsqlite/backup.hpp"
 #include "uvsqlite/completion.hpp"
 #include "uvsqlite/cursor.hpp"
 #include "uvsqlite/functions.hpp"
@@ -34,6 +35,7 @@ namespace uvsqlite {
 class Connection;
 
 namespace detail {
+class Dump;
 /// Opens `path` on a new worker thread; the completion receives the Connection. A loop form
 /// needs `loop`, and must be started on the loop's thread (it initializes a uv_async_t there).
 void start_connect(uv_loop_s* loop, std::string path, Options options, CompletionPtr<Connection> c);
@@ -272,6 +274,52 @@ class Connection {
     return load_extension(std::move(path), std::string{}, std::forward<Token>(token));
   }
 
+  /// Copies this database (BackupOptions::name) into the main database of `target`, online:
+  /// one step of `options.pages` pages per job on this connection's queue, so other work runs
+  /// between the steps; `target` is held (its own queue waits) until the copy is finished.
+  /// Fails with OperationalError when `target` is in a transaction, ProgrammingError when it is
+  /// this connection. Do not back up two connections into each other at the same time.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto backup(Connection target, BackupOptions options = {}, Token&& token = {}) const {
+    return detail::initiate<void>(
+        std::forward<Token>(token), [self = *this, target = std::move(target),
+                                     options = std::move(options)](detail::CompletionPtr<void> c) mutable {
+          self.start_backup(std::move(target), nullptr, std::move(options), std::move(c));
+        });
+  }
+  /// backup() into a raw SQLite handle, which the caller must leave idle until completion.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto backup(sqlite3* target, BackupOptions options = {}, Token&& token = {}) const {
+    return detail::initiate<void>(
+        std::forward<Token>(token),
+        [self = *this, target, options = std::move(options)](detail::CompletionPtr<void> c) mutable {
+          self.start_backup(Connection{}, target, std::move(options), std::move(c));
+        });
+  }
+
+  /// The database as SQL text lines, exactly the lines of Python 3.11's Connection.iterdump():
+  /// BEGIN TRANSACTION;, the tables and their rows as INSERT statements, then indexes,
+  /// triggers and views, the sqlite_sequence rows, and COMMIT;.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, std::vector<std::string>>
+  auto iterdump(Token&& token = {}) const {
+    return detail::initiate<std::vector<std::string>>(
+        std::forward<Token>(token), [self = *this](detail::CompletionPtr<std::vector<std::string>> c) {
+          self.start_iterdump(std::move(c));
+        });
+  }
+
+  /// iterdump() as a stream: `on_lines(std::vector<std::string>)` receives the lines on the loop
+  /// thread, `chunk_lines` at a time, each chunk made by the worker only after the previous one
+  /// was handed over (memory stays bounded whatever the database size); then
+  /// `on_done(std::exception_ptr)` once. Needs a loop. @throws ProgrammingError without a loop.
+  template <class OnLines, class OnDone>
+  requires std::is_invocable_v<OnLines&, std::vector<std::string>> &&
+      std::is_invocable_v<OnDone&, std::exception_ptr>
+  void iterdump(OnLines on_lines, OnDone on_done, std::size_t chunk_lines = 256) const;
+
   /// Runs `fn(sqlite3*)` on the worker with the raw database handle and completes with what it
   /// returns (or throws): the escape hatch for what this API lacks. The handle is valid only
   /// inside `fn`; do not keep it, and do not close it.
@@ -322,6 +370,12 @@ class Connection {
   void start_cursor(detail::CompletionPtr<Cursor> c) const;
   void start_set_isolation_level(std::optional<std::string> level, detail::CompletionPtr<void> c) const;
   void start_call(std::unique_ptr<detail::WorkCompletion<sqlite3*>> work) const;
+  void start_iterdump(detail::CompletionPtr<std::vector<std::string>> c) const;
+  void start_backup(Connection target, sqlite3* raw_target, BackupOptions options,
+                    detail::CompletionPtr<void> c) const;
+  void start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,
+                        detail::CompletionPtr<std::vector<std::string>> c) const;
+  [[nodiscard]] static std::shared_ptr<detail::Dump> new_dump();
   void start_create_function(std::string name, int num_params, ScalarFunction fn, bool deterministic,
                              detail::CompletionPtr<void> c) const;
   void start_create_aggregate(std::string name, int num_params, AggregateFactory factory,
@@ -350,6 +404,42 @@ auto connect(uv_loop_s* loop, std::string path, Options options = {}, Token&& to
                                       detail::CompletionPtr<Connection> c) mutable {
         detail::start_connect(loop, std::move(path), std::move(options), std::move(c));
       });
+}
+
+template <class OnLines, class OnDone>
+requires std::is_invocable_v<OnLines&, std::vector<std::string>> &&
+    std::is_invocable_v<OnDone&, std::exception_ptr>
+void Connection::iterdump(OnLines on_lines, OnDone on_done, std::size_t chunk_lines) const {
+  struct Stream : std::enable_shared_from_this<Stream> {
+    Stream(Connection c, OnLines l, OnDone d, std::size_t n)
+        : db(std::move(c)), on_lines(std::move(l)), on_done(std::move(d)), chunk(n == 0 ? 1 : n) {}
+    void pull() {
+      auto completion = [self = this->shared_from_this()](std::exception_ptr error,
+                                                          std::vector<std::string> lines) {
+        if (error) {
+          self->on_done(std::move(error));
+          return;
+        }
+        const bool last = lines.size() < self->chunk;
+        if (!lines.empty()) self->on_lines(std::move(lines));
+        if (last) {
+          self->on_done(std::exception_ptr{});
+        } else {
+          self->pull();
+        }
+      };
+      detail::initiate<std::vector<std::string>>(std::move(completion),
+                                                 [this](detail::CompletionPtr<std::vector<std::string>> c) {
+                                                   db.start_dump_chunk(dump, chunk, std::move(c));
+                                                 });
+    }
+    Connection db;
+    OnLines on_lines;
+    OnDone on_done;
+    std::size_t chunk;
+    std::shared_ptr<detail::Dump> dump = Connection::new_dump();
+  };
+  std::make_shared<Stream>(*this, std::move(on_lines), std::move(on_done), chunk_lines)->pull();
 }
 
 /// Opens a connection with no loop: only the future form exists for it and its cursors.

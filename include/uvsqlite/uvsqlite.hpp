@@ -2,6 +2,7 @@
 /// @file uvsqlite.hpp
 /// Umbrella header: the aiosqlite API for programs built on a libuv event loop.
 
+#include "uvsqlite/backup.hpp"
 #include "uvsqlite/completion.hpp"
 #include "uvsqlite/connection.hpp"
 #include "uvsqlite/cursor.hpp"

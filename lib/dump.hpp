@@ -1,0 +1,53 @@
+#pragma once
+// iterdump(): the SQL text dump of a database, line for line what Python 3.11's
+// sqlite3.Connection.iterdump() produces, made a chunk at a time so that a large database never
+// sits whole in memory. Worker thread only.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "session.hpp"
+#include "statement.hpp"
+
+namespace uvsqlite::detail {
+
+class Dump {
+ public:
+  Dump() = default;
+  Dump(const Dump&) = delete;
+  Dump& operator=(const Dump&) = delete;
+  ~Dump();
+
+  /// Appends up to `max` further lines to `out`. Returns false once the last line (COMMIT;) was
+  /// produced. @throws the mapped SQLite error of a failing query.
+  bool next(Session& s, std::vector<std::string>& out, std::size_t max);
+  /// Stops the dump, finalizing its open statement (on the worker, after a failure).
+  void abandon() noexcept {
+    rows_.reset();
+    phase_ = Phase::Done;
+  }
+
+ private:
+  struct Table {
+    std::string name;
+    std::string sql;
+  };
+  enum class Phase { Begin, Table, Rows, Others, Done };
+
+  void load_tables(Session& s);
+  void start_table(Session& s, std::vector<std::string>& out);
+  void load_others(Session& s, std::vector<std::string>& out);
+
+  Phase phase_ = Phase::Begin;
+  std::vector<Table> tables_;
+  std::size_t next_table_ = 0;
+  std::unique_ptr<Statement> rows_;  // the INSERT-building query of the current table
+  std::vector<std::string> tail_;    // the lines after the rows and the schema objects
+  std::size_t next_tail_ = 0;
+  bool writable_schema_ = false;
+  std::vector<std::string> sequence_;
+};
+
+}  // namespace uvsqlite::detail
