@@ -228,6 +228,13 @@ void Connection::start_backup(Connection target, sqlite3* raw_target, BackupOpti
   detail::start_backup(core_->shared_from_this(), target_core, raw_target, std::move(options), std::move(c));
 }
 
+void Connection::start_set_text_factory(TextFactory factory, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<void>(std::move(c), [factory = std::move(factory)](Session& s) mutable {
+    s.text_factory() = std::move(factory);
+  });
+}
+
 std::shared_ptr<detail::Dump> Connection::new_dump() { return std::make_shared<detail::Dump>(); }
 
 void Connection::start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,

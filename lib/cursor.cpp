@@ -64,6 +64,14 @@ void Cursor::start_close(CompletionPtr<void> c) const {
   core_->connection()->submit<void>(std::move(c), [self = core_](Session& s) { self->close(s); });
 }
 
+void Cursor::start_set_text_factory(TextFactory factory, CompletionPtr<void> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  core_->connection()->submit<void>(std::move(c),
+                                    [self = core_, factory = std::move(factory)](Session&) mutable {
+                                      self->set_text_factory(std::move(factory));
+                                    });
+}
+
 std::size_t Cursor::arraysize() const noexcept { return core_ ? core_->arraysize.load() : 1; }
 
 void Cursor::set_arraysize(std::size_t n) const noexcept {

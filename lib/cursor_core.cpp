@@ -38,6 +38,12 @@ CursorCore::~CursorCore() {
   }
 }
 
+const TextFactory* CursorCore::text_factory(Session& s) const noexcept {
+  return work_->text_factory ? &work_->text_factory : &s.text_factory();
+}
+
+void CursorCore::set_text_factory(TextFactory factory) { work_->text_factory = std::move(factory); }
+
 void CursorCore::check_open() const {
   if (work_->closed) throw ProgrammingError("Cannot operate on a closed cursor.");
 }
@@ -73,7 +79,7 @@ void CursorCore::execute(Session& s, std::string_view sql, Params params) {
   }
   const int rc = stmt->step();
   // After the first step: a schema change re-prepares the statement inside sqlite3_step.
-  std::shared_ptr<const Columns> columns = stmt->columns();
+  std::shared_ptr<const Columns> columns = stmt->describe(s.options().detect_types);
   sqlite3* db = s.db();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
     std::exception_ptr error = s.error();
@@ -114,7 +120,7 @@ void CursorCore::executemany(Session& s, const std::string& sql, const std::vect
     s.release(std::move(stmt));
     throw;
   }
-  std::shared_ptr<const Columns> columns = stmt->columns();
+  std::shared_ptr<const Columns> columns = stmt->describe(s.options().detect_types);
   const bool dml = stmt->is_dml();
   s.release(std::move(stmt));
   std::optional<std::int64_t> lastrowid;
@@ -158,7 +164,7 @@ void CursorCore::advance(Session& s) {
 std::optional<Row> CursorCore::fetchone(Session& s) {
   check_open();
   if (!work_->row_ready) return std::nullopt;
-  Row row = work_->stmt->row();
+  Row row = work_->stmt->row(text_factory(s));
   advance(s);
   return row;
 }
@@ -168,7 +174,7 @@ std::vector<Row> CursorCore::fetchmany(Session& s, std::size_t size) {
   std::vector<Row> rows;
   if (work_->row_ready) rows.reserve(std::min<std::size_t>(size, 1024));
   while (rows.size() < size && work_->row_ready) {
-    rows.push_back(work_->stmt->row());
+    rows.push_back(work_->stmt->row(text_factory(s)));
     advance(s);
   }
   return rows;
@@ -178,7 +184,7 @@ std::vector<Row> CursorCore::fetchall(Session& s) {
   check_open();
   std::vector<Row> rows;
   while (work_->row_ready) {
-    rows.push_back(work_->stmt->row());
+    rows.push_back(work_->stmt->row(text_factory(s)));
     advance(s);
   }
   return rows;

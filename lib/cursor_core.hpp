@@ -37,6 +37,7 @@ class CursorCore {
   std::vector<Row> fetchmany(Session& s, std::size_t size);
   std::vector<Row> fetchall(Session& s);
   void close(Session& s) noexcept;
+  void set_text_factory(TextFactory factory);
   /// Gives the statement back to the session's cache and unregisters from the session.
   void release(Session& s) noexcept;
 
@@ -53,6 +54,7 @@ class CursorCore {
 
  private:
   void check_open() const;
+  [[nodiscard]] const TextFactory* text_factory(Session& s) const noexcept;
   void advance(Session& s);
   void publish(std::shared_ptr<const Columns> description, std::int64_t rowcount,
                std::optional<std::int64_t> lastrowid);

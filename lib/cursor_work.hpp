@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "statement.hpp"
+#include "uvsqlite/factories.hpp"
 #include "uvsqlite/params.hpp"
 
 namespace uvsqlite::detail {
@@ -15,6 +16,7 @@ struct CursorWork {
   bool row_ready = false;           // stmt is positioned on a row not yet fetched
   bool closed = false;              // Cursor::close() ran
   bool tracked = false;             // registered with the Session (finalized by its close)
+  TextFactory text_factory;         // overrides the connection's when set
 };
 
 }  // namespace uvsqlite::detail

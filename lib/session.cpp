@@ -33,6 +33,9 @@ void Session::open() {
     throw_sqlite_error(code, raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
   }
   sqlite3_extended_result_codes(raw, 1);
+  // Extension loading is off until enable_load_extension(true), whatever SQLite's build default
+  // (Debian's enables it for the C API).
+  sqlite3_enable_load_extension(raw, 0);
   const double ms = std::clamp(options_.timeout * 1000.0, 0.0, 2147483647.0);
   sqlite3_busy_timeout(raw, static_cast<int>(std::lround(ms)));
   db_ = std::move(db);

@@ -16,6 +16,7 @@
 #include "shared_state.hpp"
 #include "statement.hpp"
 #include "statement_cache.hpp"
+#include "uvsqlite/factories.hpp"
 #include "uvsqlite/options.hpp"
 
 namespace uvsqlite::detail {
@@ -58,6 +59,9 @@ class Session {
   /// Unregisters a cursor (after it released its statement).
   void untrack(CursorWork& cursor) noexcept;
 
+  /// The connection's text factory (empty: TEXT as std::string).
+  [[nodiscard]] TextFactory& text_factory() noexcept { return text_factory_; }
+
   /// The progress handler, trace callback and authorizer of this connection.
   [[nodiscard]] Hooks& hooks() noexcept { return hooks_; }
 
@@ -84,6 +88,7 @@ class Session {
   std::unique_ptr<sqlite3, Closer> db_;
   StatementCache cache_;
   Hooks hooks_;
+  TextFactory text_factory_;
   std::optional<std::string> isolation_level_;
   std::unordered_set<CursorWork*> cursors_;
   bool closed_ = false;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "uvsqlite/errors.hpp"
+#include "uvsqlite/options.hpp"
 
 namespace uvsqlite::detail {
 
@@ -48,7 +49,8 @@ void Statement::bind(const Params& params) {
                              std::to_string(count) + ", and there are " + std::to_string(params.size()) +
                              " supplied.");
     }
-    for (int i = 0; i < count; ++i) bind_value(i + 1, params.positional()[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < count; ++i)
+      bind_value(i + 1, params.positional()[static_cast<std::size_t>(i)], SQLITE_STATIC);
     return;
   }
   for (int i = 1; i <= count; ++i) {
@@ -69,12 +71,17 @@ void Statement::bind(const Params& params) {
       // Python 3.11 names the parameter after a ':' whatever its prefix.
       throw ProgrammingError("You did not supply a value for binding parameter :" + std::string(key) + ".");
     }
-    bind_value(i, *found);
+    bind_value(i, *found, SQLITE_STATIC);
   }
 }
 
-void Statement::bind_value(int index, const Value& value) {
+void Statement::bind_value(int index, const Value& value, sqlite3_destructor_type lifetime) {
   sqlite3_stmt* s = stmt_.get();
+  if (value.object() != nullptr && value.is_null()) {
+    // An object awaiting its adapter: the adapted value is a temporary, so SQLite copies it.
+    bind_value(index, adapt(value, index), SQLITE_TRANSIENT);
+    return;
+  }
   int rc = SQLITE_OK;
   switch (value.type()) {
     case Type::Null:
@@ -90,14 +97,14 @@ void Statement::bind_value(int index, const Value& value) {
     }
     case Type::Text: {
       const auto text = value.get<std::string_view>();
-      rc = sqlite3_bind_text64(s, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(s, index, text.data(), text.size(), lifetime, SQLITE_UTF8);
       break;
     }
     case Type::Blob: {
       // A zero-length blob bound from a null pointer would be NULL; zeroblob(0) stays a blob.
       const auto blob = value.get<std::span<const std::byte>>();
       rc = blob.empty() ? sqlite3_bind_zeroblob(s, index, 0)
-                        : sqlite3_bind_blob64(s, index, blob.data(), blob.size(), SQLITE_STATIC);
+                        : sqlite3_bind_blob64(s, index, blob.data(), blob.size(), lifetime);
       break;
     }
   }
@@ -111,7 +118,7 @@ int Statement::step() noexcept {
   return rc;
 }
 
-Row Statement::row() const {
+Row Statement::row(const TextFactory* text_factory) const {
   sqlite3_stmt* s = stmt_.get();
   const int n = sqlite3_data_count(s);
   std::vector<Value> values;
@@ -126,7 +133,12 @@ Row Statement::row() const {
         break;
       case SQLITE_TEXT: {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-        values.emplace_back(std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))));
+        const std::string_view text(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+        if (text_factory != nullptr && *text_factory) {
+          values.push_back((*text_factory)(text));
+        } else {
+          values.emplace_back(std::string(text));
+        }
         break;
       }
       case SQLITE_BLOB: {
@@ -138,35 +150,75 @@ Row Statement::row() const {
       }
       default:
         values.emplace_back(nullptr);
-        break;
+        continue;  // converters never see NULL
     }
+    const auto c = static_cast<std::size_t>(i);
+    if (c < converters_.size() && converters_[c]) values.back() = converters_[c](values.back());
   }
   return Row(columns_, std::move(values));
 }
 
-const std::shared_ptr<const Columns>& Statement::columns() {
+namespace {
+
+// PARSE_COLNAMES: "name [type]" -> the type between the brackets.
+std::string_view alias_type(std::string_view name) {
+  const std::size_t open = name.find('[');
+  if (open == std::string_view::npos) return {};
+  const std::size_t close = name.find(']', open + 1);
+  return close == std::string_view::npos ? std::string_view{} : name.substr(open + 1, close - open - 1);
+}
+
+// PARSE_COLNAMES: the name without its " [type]" suffix.
+std::string_view alias_name(std::string_view name) {
+  std::size_t open = name.find('[');
+  if (open == std::string_view::npos) return name;
+  if (open > 0 && name[open - 1] == ' ') --open;
+  return name.substr(0, open);
+}
+
+// PARSE_DECLTYPES: the declared type's first word ("point(10) NOT NULL" -> "point").
+std::string_view decl_type(std::string_view decl) { return decl.substr(0, decl.find_first_of(" (")); }
+
+}  // namespace
+
+const std::shared_ptr<const Columns>& Statement::describe(int detect_types) {
   sqlite3_stmt* s = stmt_.get();
   const int n = s == nullptr ? 0 : sqlite3_column_count(s);
   // Compare before rebuilding: a schema change can alter the columns of a cached statement.
-  bool same = columns_ && columns_->size() == static_cast<std::size_t>(n);
+  bool same = columns_ && detect_types == detect_types_ && columns_->size() == static_cast<std::size_t>(n);
   for (int i = 0; same && i < n; ++i) {
     const char* name = sqlite3_column_name(s, i);
     const char* decl = sqlite3_column_decltype(s, i);
     const Column& c = (*columns_)[static_cast<std::size_t>(i)];
-    same =
-        name != nullptr && c.name == name && (decl == nullptr ? !c.declared_type : c.declared_type == decl);
+    same = name != nullptr && (detect_types & PARSE_COLNAMES) == 0 && c.name == name &&
+           (decl == nullptr ? !c.declared_type : c.declared_type == decl);
   }
-  if (!same) {
-    auto cols = std::make_shared<Columns>();
-    cols->reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) {
-      const char* name = sqlite3_column_name(s, i);
-      const char* decl = sqlite3_column_decltype(s, i);
-      cols->push_back(Column{name != nullptr ? name : "",
-                             decl != nullptr ? std::optional<std::string>(decl) : std::nullopt});
+  // Converters are looked up at every execution, as Python does: one may be registered later.
+  const bool convert = detect_types != 0 && !no_converters();
+  if (same && !convert && converters_.empty()) return columns_;
+  auto cols = std::make_shared<Columns>();
+  cols->reserve(static_cast<std::size_t>(n));
+  converters_.clear();
+  for (int i = 0; i < n; ++i) {
+    const char* raw_name = sqlite3_column_name(s, i);
+    const char* decl = sqlite3_column_decltype(s, i);
+    const std::string_view name = raw_name != nullptr ? raw_name : "";
+    ErasedConverter converter;
+    if (convert && (detect_types & PARSE_COLNAMES) != 0 && !alias_type(name).empty()) {
+      converter = find_converter(alias_type(name));
     }
-    columns_ = std::move(cols);
+    if (convert && !converter && (detect_types & PARSE_DECLTYPES) != 0 && decl != nullptr) {
+      converter = find_converter(decl_type(decl));
+    }
+    if (converter) {
+      converters_.resize(static_cast<std::size_t>(n));
+      converters_[static_cast<std::size_t>(i)] = std::move(converter);
+    }
+    cols->push_back(Column{std::string((detect_types & PARSE_COLNAMES) != 0 ? alias_name(name) : name),
+                           decl != nullptr ? std::optional<std::string>(decl) : std::nullopt});
   }
+  columns_ = std::move(cols);
+  detect_types_ = detect_types;
   return columns_;
 }
 

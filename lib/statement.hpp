@@ -6,8 +6,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "adapters.hpp"
 #include "transactions.hpp"
+#include "uvsqlite/factories.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
 
@@ -38,9 +41,13 @@ class Statement {
   /// sqlite3_step: SQLITE_ROW, SQLITE_DONE, or an error code (the statement is then reset).
   int step() noexcept;
   /// The current row's values, sharing this statement's column metadata.
-  [[nodiscard]] Row row() const;
-  /// The result columns, refreshed after a schema change.
-  const std::shared_ptr<const Columns>& columns();
+  /// `text_factory`, when set, makes the Value of each TEXT column; converters (see describe())
+  /// apply to non-NULL values.
+  [[nodiscard]] Row row(const TextFactory* text_factory) const;
+  /// The result columns, refreshed after a schema change, and the converters for them that
+  /// `detect_types` (PARSE_DECLTYPES | PARSE_COLNAMES) selects. With PARSE_COLNAMES the names
+  /// lose their " [type]" suffix, as in Python.
+  const std::shared_ptr<const Columns>& describe(int detect_types);
   /// The underlying handle (null for an empty statement), for reading columns directly.
   [[nodiscard]] sqlite3_stmt* raw() const noexcept { return stmt_.get(); }
   /// Resets the statement and clears its bindings, ready for the cache.
@@ -51,12 +58,14 @@ class Statement {
     void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
   };
   Statement(std::string sql, sqlite3_stmt* stmt);
-  void bind_value(int index, const Value& value);
+  void bind_value(int index, const Value& value, sqlite3_destructor_type lifetime);
 
   std::string sql_;
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
   StatementKind kind_;
   std::shared_ptr<const Columns> columns_;
+  int detect_types_ = 0;
+  std::vector<ErasedConverter> converters_;  // per column; empty when none applies
 };
 
 }  // namespace uvsqlite::detail

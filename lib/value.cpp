@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "adapters.hpp"
+
 namespace uvsqlite {
 
 const char* type_name(Type type) noexcept {
@@ -27,6 +29,13 @@ void throw_wrong_type(Type actual, const char* wanted) {
 }
 
 void throw_out_of_range(const char* what) { throw DataError(what); }
+
+void throw_wrong_object(Type actual, const std::type_info* held, const std::type_info& wanted) {
+  std::string message = std::string("value is ") +
+                        (held != nullptr ? readable_type_name(*held) : type_name(actual)) + ", not " +
+                        readable_type_name(wanted);
+  throw InterfaceError(message);
+}
 
 }  // namespace detail
 }  // namespace uvsqlite

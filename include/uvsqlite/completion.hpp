@@ -208,6 +208,32 @@ class UserWork final : public WorkCompletion<Arg> {
   Outcome<T> result_;
 };
 
+/// Converts an operation's result on the worker before the user's completion sees it (rows
+/// into user types): a conversion that throws settles the user's completion with the exception.
+template <class From, class To, class Fn>
+class MapCompletion final : public Completion<From> {
+ public:
+  MapCompletion(Fn fn, CompletionPtr<To> inner)
+      : Completion<From>(inner->on_loop()), fn_(std::move(fn)), inner_(std::move(inner)) {}
+  void settle(Outcome<From>&& outcome) noexcept override {
+    Outcome<To> mapped;
+    mapped.error = std::move(outcome.error);
+    if (!mapped.error) {
+      try {
+        mapped.value.emplace(fn_(std::move(*outcome.value)));
+      } catch (...) {
+        mapped.error = std::current_exception();
+      }
+    }
+    inner_->settle(std::move(mapped));
+  }
+  void deliver() override { inner_->deliver(); }
+
+ private:
+  Fn fn_;
+  CompletionPtr<To> inner_;
+};
+
 /// The one mechanism: turns a completion token and a start function into the token's form.
 /// `start` receives a CompletionPtr<T> and submits the operation; it may throw (for a loop form
 /// on a connection without a loop) before anything was queued.

@@ -333,6 +333,17 @@ class Connection {
         });
   }
 
+  /// Sets the text factory of this connection's cursors (text_factory_str by default,
+  /// text_factory_bytes for blobs, or any function). Queued like any operation.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto set_text_factory(TextFactory factory, Token&& token = {}) const {
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, factory = std::move(factory)](
+                                                                  detail::CompletionPtr<void> c) mutable {
+      self.start_set_text_factory(std::move(factory), std::move(c));
+    });
+  }
+
   /// Aborts the statement running now (sqlite3_interrupt), at once and from any thread: it fails
   /// with OperationalError("interrupted"). Not queued; a no-op when nothing runs or when closed.
   void interrupt() const;
@@ -371,6 +382,7 @@ class Connection {
   void start_set_isolation_level(std::optional<std::string> level, detail::CompletionPtr<void> c) const;
   void start_call(std::unique_ptr<detail::WorkCompletion<sqlite3*>> work) const;
   void start_iterdump(detail::CompletionPtr<std::vector<std::string>> c) const;
+  void start_set_text_factory(TextFactory factory, detail::CompletionPtr<void> c) const;
   void start_backup(Connection target, sqlite3* raw_target, BackupOptions options,
                     detail::CompletionPtr<void> c) const;
   void start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,

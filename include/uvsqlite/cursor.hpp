@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "uvsqlite/completion.hpp"
+#include "uvsqlite/factories.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
 
@@ -112,6 +113,50 @@ class Cursor {
         [self = *this](detail::CompletionPtr<std::vector<Row>> c) { self.start_fetchall(std::move(c)); });
   }
 
+  /// Every remaining row as T (see row_cast), converted on the worker: the C++ row_factory.
+  template <class T, class Token = use_future_t>
+  requires(!CompletionToken<T, std::vector<Row>>) && CompletionToken<Token, std::vector<T>> auto fetchall(
+                                                         Token&& token = {}) const {
+    return detail::initiate<std::vector<T>>(
+        std::forward<Token>(token), [self = *this](detail::CompletionPtr<std::vector<T>> c) {
+          auto convert = [](std::vector<Row> rows) {
+            std::vector<T> out;
+            out.reserve(rows.size());
+            for (const Row& row : rows) out.push_back(row_cast<T>(row));
+            return out;
+          };
+          self.start_fetchall(
+              std::make_unique<detail::MapCompletion<std::vector<Row>, std::vector<T>, decltype(convert)>>(
+                  convert, std::move(c)));
+        });
+  }
+
+  /// The next row as T (see row_cast), or std::nullopt at the end.
+  template <class T, class Token = use_future_t>
+  requires(!CompletionToken<T, std::optional<Row>>) && CompletionToken<Token, std::optional<T>> auto fetchone(
+                                                           Token&& token = {}) const {
+    return detail::initiate<std::optional<T>>(
+        std::forward<Token>(token), [self = *this](detail::CompletionPtr<std::optional<T>> c) {
+          auto convert = [](std::optional<Row> row) {
+            return row ? std::optional<T>(row_cast<T>(*row)) : std::nullopt;
+          };
+          self.start_fetchone(std::make_unique<
+                              detail::MapCompletion<std::optional<Row>, std::optional<T>, decltype(convert)>>(
+              convert, std::move(c)));
+        });
+  }
+
+  /// Sets this cursor's text factory (overriding the connection's); an empty one restores the
+  /// connection's. Queued like any operation.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, void>
+  auto set_text_factory(TextFactory factory, Token&& token = {}) const {
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, factory = std::move(factory)](
+                                                                  detail::CompletionPtr<void> c) mutable {
+      self.start_set_text_factory(std::move(factory), std::move(c));
+    });
+  }
+
   /// Releases the statement; later operations on this cursor fail with ProgrammingError.
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
@@ -166,6 +211,7 @@ class Cursor {
   void start_fetchmany(std::size_t size, detail::CompletionPtr<std::vector<Row>> c) const;
   void start_fetchall(detail::CompletionPtr<std::vector<Row>> c) const;
   void start_close(detail::CompletionPtr<void> c) const;
+  void start_set_text_factory(TextFactory factory, detail::CompletionPtr<void> c) const;
 
   // The coroutine iteration buffer (loop thread).
   [[nodiscard]] bool take_buffered(std::optional<Row>& out) const;

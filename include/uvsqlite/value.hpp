@@ -8,11 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -37,7 +39,39 @@ template <class T>
 struct is_optional<std::optional<T>> : std::true_type {};
 [[noreturn]] void throw_wrong_type(Type actual, const char* wanted);
 [[noreturn]] void throw_out_of_range(const char* what);
+[[noreturn]] void throw_wrong_object(Type actual, const std::type_info* held, const std::type_info& wanted);
+
+/// A C++ object carried by a Value: one awaiting its adapter (a parameter), or one a converter
+/// made from a column's raw value.
+class Object {
+ public:
+  Object() = default;
+  Object(const Object&) = delete;
+  Object& operator=(const Object&) = delete;
+  virtual ~Object() = default;
+  [[nodiscard]] virtual const std::type_info& type() const noexcept = 0;
+};
+
+template <class T>
+class ObjectOf final : public Object {
+ public:
+  explicit ObjectOf(T v) : value(std::move(v)) {}
+  [[nodiscard]] const std::type_info& type() const noexcept override { return typeid(T); }
+  T value;
+};
 }  // namespace detail
+
+class Value;
+class Params;
+class Row;
+
+/// A type that binds through an adapter (register_adapter<T>) rather than directly.
+template <class T>
+concept Adaptable =
+    std::is_class_v<T> && std::copy_constructible<T> && !std::is_convertible_v<const T&, std::string_view> &&
+    !std::is_same_v<T, Blob> && !std::is_same_v<T, std::span<const std::byte>> && !std::is_same_v<T, Value> &&
+    !std::is_same_v<T, Params> && !std::is_same_v<T, Row> && !std::is_same_v<T, std::nullopt_t> &&
+    !detail::is_optional<T>::value;
 
 /// A single SQLite value, owned (text and blobs are copies).
 ///
@@ -83,6 +117,9 @@ class Value {
   }
   /// BLOB.
   Value(Blob b) noexcept : v_(std::move(b)) {}  // NOLINT(google-explicit-constructor)
+  /// BLOB (a copy of the bytes).
+  Value(std::span<const std::byte> b)  // NOLINT(google-explicit-constructor)
+      : v_(Blob(b.begin(), b.end())) {}
 
   /// NULL when empty, else the contained value.
   template <class T>
@@ -90,28 +127,51 @@ class Value {
     if (o) *this = Value(*o);
   }
 
+  /// Any other type: bound through the adapter registered for T (register_adapter), looked up
+  /// when the statement runs; without one, that execution fails with ProgrammingError naming
+  /// the type. Until then the Value is NULL with the object attached.
+  template <Adaptable T>
+  Value(T object)  // NOLINT(google-explicit-constructor)
+      : object_(std::make_shared<const detail::ObjectOf<T>>(std::move(object))) {}
+
+  /// A converter's result: the column's `raw` value, with the C++ `object` made from it, which
+  /// get<T>() returns.
+  template <class T>
+  static Value converted(Value raw, T object) {
+    raw.object_ = std::make_shared<const detail::ObjectOf<T>>(std::move(object));
+    return raw;
+  }
+
   /// The storage class.
   [[nodiscard]] Type type() const noexcept { return static_cast<Type>(v_.index()); }
   /// True for NULL.
   [[nodiscard]] bool is_null() const noexcept { return v_.index() == 0; }
+  /// The C++ object this Value carries (awaiting an adapter, or made by a converter), if any.
+  [[nodiscard]] const detail::Object* object() const noexcept { return object_.get(); }
 
   /// The value as T: integral types, floating types, std::string, std::string_view (a view into
-  /// this Value), Blob, std::span<const std::byte> (a view into this Value), or std::optional<T>
-  /// of those (nullopt for NULL).
+  /// this Value), Blob, std::span<const std::byte> (a view into this Value), the type of the
+  /// object a converter made, or std::optional<T> of those (nullopt for NULL).
   /// @throws InterfaceError when the storage class does not fit T; DataError when an integer
   ///         does not fit a narrower integral T.
   template <class T>
   [[nodiscard]] T get() const;
 
-  /// Same storage class and same value.
+  /// Same storage class and same value (and the same carried object, if any).
   bool operator==(const Value&) const = default;
 
  private:
   std::variant<std::monostate, std::int64_t, double, std::string, Blob> v_;
+  std::shared_ptr<const detail::Object> object_;
 };
 
 template <class T>
 T Value::get() const {
+  if constexpr (!detail::is_optional<T>::value && !std::is_same_v<T, Value>) {
+    // A converted column gives its object to a get<> of the object's exact type.
+    if (object_ && object_->type() == typeid(T))
+      return static_cast<const detail::ObjectOf<T>&>(*object_).value;
+  }
   if constexpr (detail::is_optional<T>::value) {
     if (is_null()) return std::nullopt;
     return get<typename T::value_type>();
@@ -139,9 +199,10 @@ T Value::get() const {
       }
     }
     detail::throw_wrong_type(type(), "a blob");
-  } else {
-    static_assert(std::is_same_v<T, Value>, "Value::get<T>: unsupported type");
+  } else if constexpr (std::is_same_v<T, Value>) {
     return *this;
+  } else {
+    detail::throw_wrong_object(type(), object_ ? &object_->type() : nullptr, typeid(T));
   }
 }
 
