@@ -7,6 +7,7 @@
 //   every run. A path given here is used as it is (never deleted; ":memory:" works).
 //   Exit status: 0 on success, 1 on any error.
 
+#include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
@@ -237,8 +238,45 @@ class Demo {
                     }
                     done("Cursor::each: " + std::to_string(streamed_) + " rows streamed, " +
                          std::to_string(chunk) + " per worker hop");
-                    close();
+                    backup();
                   });
+    });
+  }
+
+  // An online copy into a second connection, a few pages per step, with a progress bar drawn by
+  // the progress callback (which runs on the source connection's worker thread).
+  void backup() {
+    uvsqlite::connect(loop_, ":memory:", {}, [this](std::exception_ptr error, uvsqlite::Connection copy) {
+      if (error) return fail(error);
+      copy_ = std::move(copy);
+      uvsqlite::BackupOptions options;
+      options.pages = 16;
+      options.progress = [](int /*status*/, int remaining, int total) {
+        // Redrawn in place on a terminal; only the finished bar when the output is a file.
+        static const bool terminal = isatty(STDOUT_FILENO) != 0;
+        if (!terminal && remaining != 0) return;
+        constexpr int kWidth = 30;
+        const int filled = total > 0 ? (total - remaining) * kWidth / total : kWidth;
+        std::printf("\r           backup [%s%s] %3d%%", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                    std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
+                    total > 0 ? (total - remaining) * 100 / total : 100);
+        std::fflush(stdout);
+      };
+      db_.backup(copy_, options, [this](std::exception_ptr e) {
+        std::printf("\n");  // ends the progress bar's line
+        if (e) return fail(e);
+        copy_.execute_fetchall("SELECT count(*) FROM readings",
+                               [this](std::exception_ptr e2, std::vector<uvsqlite::Row> rows) {
+                                 if (e2) return fail(e2);
+                                 done("backup into :memory:, 16 pages a step: " +
+                                      std::to_string(rows.at(0).get<std::int64_t>(0)) + " rows in the copy");
+                                 copy_.close([this](std::exception_ptr e3) {
+                                   copy_ = {};
+                                   if (e3) return fail(e3);
+                                   close();
+                                 });
+                               });
+      });
     });
   }
 
@@ -254,6 +292,7 @@ class Demo {
   void fail(std::exception_ptr error) {
     std::fprintf(stderr, "error: %s\n", describe(error).c_str());
     status_ = 1;
+    copy_ = {};  // dropped on the loop thread: its loop handle closes as the loop finishes
     if (!open_ || closing_) return finish();
     // Close even after an error: the connection's loop handle must go before uv_loop_close.
     closing_ = true;
@@ -273,6 +312,7 @@ class Demo {
   uv_loop_t* loop_;
   std::string path_;
   uvsqlite::Connection db_;
+  uvsqlite::Connection copy_;
   bool open_ = false;
   bool closing_ = false;
   int status_ = 0;
