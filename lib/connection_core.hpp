@@ -96,7 +96,8 @@ void fail_unbound(CompletionPtr<T>& completion, const char* message) {
   if (completion->on_loop()) throw ProgrammingError(message);
   Outcome<T> outcome;
   outcome.error = std::make_exception_ptr(ProgrammingError(message));
-  finish(completion, std::move(outcome), nullptr);
+  completion->settle(std::move(outcome));  // a future: settling is all there is
+  completion.reset();
 }
 
 }  // namespace uvsqlite::detail
