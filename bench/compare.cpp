@@ -49,6 +49,16 @@ struct Config {
 };
 
 struct Result {
+  Result(std::string id_, std::string name_, std::string unit_, double uv, double raw_, double target_,
+         std::string extra_ = "", bool ratio = true)
+      : id(std::move(id_)),
+        name(std::move(name_)),
+        unit(std::move(unit_)),
+        uvsqlite(uv),
+        raw(raw_),
+        target(target_),
+        extra(std::move(extra_)),
+        ratio_is_meaningful(ratio) {}
   std::string id, name, unit;
   double uvsqlite = 0, raw = 0;  // higher is better for ops/s; the ratio is uvsqlite / raw
   double target = 0;
