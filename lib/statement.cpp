@@ -124,6 +124,10 @@ Row Statement::row(const TextFactory* text_factory) const {
   std::vector<Value> values;
   values.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
+    const auto c = static_cast<std::size_t>(i);
+    // As in Python, a converted column's converter gets the raw value (no text factory), and
+    // never sees NULL.
+    const ErasedConverter* converter = c < converters_.size() && converters_[c] ? &converters_[c] : nullptr;
     switch (sqlite3_column_type(s, i)) {
       case SQLITE_INTEGER:
         values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(s, i)));
@@ -134,7 +138,7 @@ Row Statement::row(const TextFactory* text_factory) const {
       case SQLITE_TEXT: {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
         const std::string_view text(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
-        if (text_factory != nullptr && *text_factory) {
+        if (converter == nullptr && text_factory != nullptr && *text_factory) {
           values.push_back((*text_factory)(text));
         } else {
           values.emplace_back(std::string(text));
@@ -150,10 +154,9 @@ Row Statement::row(const TextFactory* text_factory) const {
       }
       default:
         values.emplace_back(nullptr);
-        continue;  // converters never see NULL
+        continue;
     }
-    const auto c = static_cast<std::size_t>(i);
-    if (c < converters_.size() && converters_[c]) values.back() = converters_[c](values.back());
+    if (converter != nullptr) values.back() = (*converter)(values.back());
   }
   return Row(columns_, std::move(values));
 }

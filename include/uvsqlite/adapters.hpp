@@ -22,6 +22,12 @@ using ErasedAdapter = std::function<Value(const Object&)>;
 using ErasedConverter = std::function<Value(const Value& raw)>;
 void register_adapter(std::type_index type, ErasedAdapter adapter);
 void register_converter(std::string type_name, ErasedConverter converter);
+
+// Only std::function and function pointers can be empty; a lambda never is.
+template <class F>
+struct can_be_empty : std::is_pointer<F> {};
+template <class Sig>
+struct can_be_empty<std::function<Sig>> : std::true_type {};
 }  // namespace detail
 
 /// Lets a value of type T be bound as a parameter: `fn(const T&)` returns the Value to bind
@@ -30,8 +36,8 @@ void register_converter(std::string type_name, ErasedConverter converter);
 template <class T, class F>
 requires std::is_invocable_r_v<Value, F&, const T&>
 void register_adapter(F fn) {
-  if constexpr (std::is_constructible_v<bool, const F&>) {
-    if (!static_cast<bool>(fn)) {
+  if constexpr (detail::can_be_empty<F>::value) {
+    if (!fn) {
       detail::register_adapter(typeid(T), nullptr);
       return;
     }
@@ -50,8 +56,8 @@ template <class F>
 requires std::is_invocable_v<F&, const Value&>
 void register_converter(std::string type_name, F fn) {
   using R = std::invoke_result_t<F&, const Value&>;
-  if constexpr (std::is_constructible_v<bool, const F&>) {
-    if (!static_cast<bool>(fn)) {
+  if constexpr (detail::can_be_empty<F>::value) {
+    if (!fn) {
       detail::register_converter(std::move(type_name), nullptr);
       return;
     }
