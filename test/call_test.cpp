@@ -24,32 +24,6 @@ class CustomError : public std::runtime_error {
   int code;
 };
 
-template <class E>
-void expect_error(const std::exception_ptr& error, std::string_view needle = {}) {
-  ASSERT_TRUE(error) << "expected an error, got success";
-  try {
-    std::rethrow_exception(error);
-  } catch (const E& e) {
-    if (!needle.empty()) {
-      EXPECT_NE(std::string_view(e.what()).find(needle), std::string_view::npos) << e.what();
-    }
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type " << typeid(e).name() << ": " << e.what();
-  } catch (...) {
-    ADD_FAILURE() << "a non-std exception";
-  }
-}
-
-template <class F>
-std::exception_ptr error_of(F&& future) {
-  try {
-    future.get();
-  } catch (...) {
-    return std::current_exception();
-  }
-  return nullptr;
-}
-
 /// The thread a SQL function of `db` runs on.
 std::thread::id sql_function_thread(const Connection& db) {
   std::thread::id seen;

@@ -36,33 +36,7 @@ struct Task {
   };
 };
 
-template <class E>
-void expect_error(const std::exception_ptr& error, std::string_view needle = {}) {
-  ASSERT_TRUE(error) << "expected an error, got success";
-  try {
-    std::rethrow_exception(error);
-  } catch (const E& e) {
-    if (!needle.empty()) {
-      EXPECT_NE(std::string_view(e.what()).find(needle), std::string_view::npos) << e.what();
-    }
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type " << typeid(e).name() << ": " << e.what();
-  } catch (...) {
-    ADD_FAILURE() << "a non-std exception";
-  }
-}
-
 /// The exception a future completes with (null on success).
-template <class F>
-std::exception_ptr error_of(F&& future) {
-  try {
-    future.get();
-  } catch (...) {
-    return std::current_exception();
-  }
-  return nullptr;
-}
-
 void expect_closed(const std::exception_ptr& error) { expect_error<ProgrammingError>(error, kClosedMessage); }
 
 bool wait_for_threads(std::size_t at_most, std::chrono::milliseconds timeout = 5s) {

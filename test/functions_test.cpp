@@ -19,32 +19,6 @@
 namespace uvsqlite::test {
 namespace {
 
-template <class E>
-void expect_error(const std::exception_ptr& error, std::string_view needle = {}) {
-  ASSERT_TRUE(error) << "expected an error, got success";
-  try {
-    std::rethrow_exception(error);
-  } catch (const E& e) {
-    if (!needle.empty()) {
-      EXPECT_NE(std::string_view(e.what()).find(needle), std::string_view::npos) << e.what();
-    }
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type " << typeid(e).name() << ": " << e.what();
-  } catch (...) {
-    ADD_FAILURE() << "a non-std exception";
-  }
-}
-
-template <class F>
-std::exception_ptr error_of(F&& future) {
-  try {
-    future.get();
-  } catch (...) {
-    return std::current_exception();
-  }
-  return nullptr;
-}
-
 Blob bytes(std::initializer_list<int> list) {
   Blob b;
   for (int i : list) b.push_back(static_cast<std::byte>(i));

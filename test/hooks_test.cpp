@@ -22,22 +22,6 @@ namespace {
 constexpr const char* kLongQuery =
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT count(*) FROM c";
 
-template <class E>
-void expect_error(const std::exception_ptr& error, std::string_view needle = {}) {
-  ASSERT_TRUE(error) << "expected an error, got success";
-  try {
-    std::rethrow_exception(error);
-  } catch (const E& e) {
-    if (!needle.empty()) {
-      EXPECT_NE(std::string_view(e.what()).find(needle), std::string_view::npos) << e.what();
-    }
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type " << typeid(e).name() << ": " << e.what();
-  } catch (...) {
-    ADD_FAILURE() << "a non-std exception";
-  }
-}
-
 /// A denied statement: a DatabaseError itself (not a subclass), SQLITE_AUTH, as in Python's sqlite3.
 /// SQLite says "not authorized", or "access to T.C is prohibited" for a denied column read.
 void expect_not_authorized(const std::exception_ptr& error, std::string_view message = "not authorized") {
@@ -51,16 +35,6 @@ void expect_not_authorized(const std::exception_ptr& error, std::string_view mes
   } catch (const std::exception& e) {
     ADD_FAILURE() << "wrong exception type " << typeid(e).name() << ": " << e.what();
   }
-}
-
-template <class F>
-std::exception_ptr error_of(F&& future) {
-  try {
-    future.get();
-  } catch (...) {
-    return std::current_exception();
-  }
-  return nullptr;
 }
 
 bool contains(const std::vector<std::string>& list, std::string_view item) {

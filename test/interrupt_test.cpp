@@ -37,16 +37,6 @@ void expect_interrupted(const std::exception_ptr& error) {
   }
 }
 
-template <class F>
-std::exception_ptr error_of(F&& future) {
-  try {
-    future.get();
-  } catch (...) {
-    return std::current_exception();
-  }
-  return nullptr;
-}
-
 /// Calls db.interrupt() from a separate thread every few milliseconds (an interrupt that lands
 /// before the statement starts is lost, as in SQLite) until `future` is ready or 10 s pass.
 template <class T>

@@ -23,22 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class E>
-void expect_error(const std::exception_ptr& error, std::string_view needle = {}) {
-  ASSERT_TRUE(error) << "expected an error, got success";
-  try {
-    std::rethrow_exception(error);
-  } catch (const E& e) {
-    if (!needle.empty()) {
-      EXPECT_NE(std::string_view(e.what()).find(needle), std::string_view::npos) << e.what();
-    }
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type " << typeid(e).name() << ": " << e.what();
-  } catch (...) {
-    ADD_FAILURE() << "a non-std exception";
-  }
-}
-
 /// uv_run(UV_RUN_DEFAULT) guarded by an unreferenced watchdog timer (which does not keep the loop
 /// alive by itself). True when uv_run returned on its own before `limit`.
 bool run_default_returns(uv_loop_t* loop, std::chrono::milliseconds limit) {

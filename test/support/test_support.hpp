@@ -5,9 +5,12 @@
 #include <uv.h>
 
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <typeinfo>
 
 #include "uvsqlite/uvsqlite.hpp"
 
@@ -50,5 +53,33 @@ class LoopTest : public ::testing::Test {
 
 /// Number of threads of this process (from /proc/self/task).
 std::size_t thread_count();
+
+/// Expects `error` to hold an E whose what() contains `needle` (when given).
+template <class E>
+void expect_error(const std::exception_ptr& error, std::string_view needle = {}) {
+  ASSERT_TRUE(error) << "expected an error, got success";
+  try {
+    std::rethrow_exception(error);
+  } catch (const E& e) {
+    if (!needle.empty()) {
+      EXPECT_NE(std::string_view(e.what()).find(needle), std::string_view::npos) << e.what();
+    }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type " << typeid(e).name() << ": " << e.what();
+  } catch (...) {
+    ADD_FAILURE() << "a non-std exception";
+  }
+}
+
+/// The exception a future holds, or null when it holds a value.
+template <class F>
+std::exception_ptr error_of(F&& future) {
+  try {
+    future.get();
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
 
 }  // namespace uvsqlite::test
