@@ -21,6 +21,7 @@
 #include "uvsqlite/backup.hpp"
 #include "uvsqlite/completion.hpp"
 #include "uvsqlite/cursor.hpp"
+#include "uvsqlite/executes.hpp"
 #include "uvsqlite/functions.hpp"
 #include "uvsqlite/hooks.hpp"
 #include "uvsqlite/options.hpp"
@@ -46,48 +47,13 @@ void start_connect(uv_loop_s* loop, std::string path, Options options, Completio
 /// close() completes every job queued before it, closes the database, ends the worker thread
 /// and closes the loop handle. Dropping the last handle (and the last Cursor) without close()
 /// closes the same way in the background: nothing blocks, nothing leaks.
-class Connection {
+class Connection : public detail::Executes<Connection> {
  public:
   /// A handle to no connection: every operation fails with ProgrammingError.
   Connection() = default;
 
-  /// Cursor::execute on a new cursor.
-  template <class Token = use_future_t>
-  requires CompletionToken<Token, Cursor>
-  auto execute(std::string sql, Params params = {}, Token&& token = {}) const {
-    return detail::initiate<Cursor>(std::forward<Token>(token),
-                                    [self = *this, sql = std::move(sql),
-                                     params = std::move(params)](detail::CompletionPtr<Cursor> c) mutable {
-                                      self.start_execute(std::move(sql), std::move(params), std::move(c));
-                                    });
-  }
-  /// execute() without parameters.
-  template <class Token>
-  requires CompletionToken<Token, Cursor>
-  auto execute(std::string sql, Token&& token) const {
-    return execute(std::move(sql), Params{}, std::forward<Token>(token));
-  }
-
-  /// Cursor::executemany on a new cursor.
-  template <class Token = use_future_t>
-  requires CompletionToken<Token, Cursor>
-  auto executemany(std::string sql, std::vector<Params> seq, Token&& token = {}) const {
-    return detail::initiate<Cursor>(
-        std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), seq = std::move(seq)](detail::CompletionPtr<Cursor> c) mutable {
-          self.start_executemany(std::move(sql), std::move(seq), std::move(c));
-        });
-  }
-
-  /// Cursor::executescript on a new cursor.
-  template <class Token = use_future_t>
-  requires CompletionToken<Token, Cursor>
-  auto executescript(std::string script, Token&& token = {}) const {
-    return detail::initiate<Cursor>(std::forward<Token>(token), [self = *this, script = std::move(script)](
-                                                                    detail::CompletionPtr<Cursor> c) mutable {
-      self.start_executescript(std::move(script), std::move(c));
-    });
-  }
+  // execute(sql, params), executemany(sql, seq), executescript(script): see detail::Executes.
+  // On a Connection each runs on a new cursor, which it completes with.
 
   /// Executes and fetches every row in one worker hop.
   template <class Token = use_future_t>
@@ -365,6 +331,7 @@ class Connection {
 
  private:
   friend class Cursor;
+  friend class detail::Executes<Connection>;
   friend class detail::ConnectionCore;
   explicit Connection(std::shared_ptr<detail::ConnectionCore> core) noexcept : core_(std::move(core)) {}
 

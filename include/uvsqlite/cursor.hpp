@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "uvsqlite/completion.hpp"
+#include "uvsqlite/executes.hpp"
 #include "uvsqlite/factories.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
@@ -35,51 +36,10 @@ class NextAwaitable;
 
 /// A cursor (sqlite3.Cursor / aiosqlite.Cursor). Copies are handles to the same cursor; the
 /// statement is released on the worker when the last handle goes, or at close().
-class Cursor {
+class Cursor : public detail::Executes<Cursor> {
  public:
   /// A cursor that belongs to no connection; its operations fail with ProgrammingError.
   Cursor() = default;
-
-  /// Executes one SQL statement with `params`, stepping it once so that an error in the first
-  /// row arrives here. With an isolation level set, a BEGIN is issued first before
-  /// INSERT/UPDATE/DELETE/REPLACE outside a transaction. Completes with this same cursor.
-  template <class Token = use_future_t>
-  requires CompletionToken<Token, Cursor>
-  auto execute(std::string sql, Params params = {}, Token&& token = {}) const {
-    return detail::initiate<Cursor>(std::forward<Token>(token),
-                                    [self = *this, sql = std::move(sql),
-                                     params = std::move(params)](detail::CompletionPtr<Cursor> c) mutable {
-                                      self.start_execute(std::move(sql), std::move(params), std::move(c));
-                                    });
-  }
-  /// execute() without parameters.
-  template <class Token>
-  requires CompletionToken<Token, Cursor>
-  auto execute(std::string sql, Token&& token) const {
-    return execute(std::move(sql), Params{}, std::forward<Token>(token));
-  }
-
-  /// Executes a DML statement once per parameter set; rowcount sums their changes.
-  /// A statement that cannot change the database is a ProgrammingError, as in Python.
-  template <class Token = use_future_t>
-  requires CompletionToken<Token, Cursor>
-  auto executemany(std::string sql, std::vector<Params> seq, Token&& token = {}) const {
-    return detail::initiate<Cursor>(
-        std::forward<Token>(token),
-        [self = *this, sql = std::move(sql), seq = std::move(seq)](detail::CompletionPtr<Cursor> c) mutable {
-          self.start_executemany(std::move(sql), std::move(seq), std::move(c));
-        });
-  }
-
-  /// Commits any open transaction, then runs every statement of `script` (no parameters).
-  template <class Token = use_future_t>
-  requires CompletionToken<Token, Cursor>
-  auto executescript(std::string script, Token&& token = {}) const {
-    return detail::initiate<Cursor>(std::forward<Token>(token), [self = *this, script = std::move(script)](
-                                                                    detail::CompletionPtr<Cursor> c) mutable {
-      self.start_executescript(std::move(script), std::move(c));
-    });
-  }
 
   /// The next row, or std::nullopt when the result is exhausted (or nothing was executed).
   template <class Token = use_future_t>
@@ -199,6 +159,7 @@ class Cursor {
 
  private:
   friend class Connection;
+  friend class detail::Executes<Cursor>;
   friend class detail::ConnectionCore;
   friend class detail::CursorCore;
   friend class detail::NextAwaitable;

@@ -1,0 +1,72 @@
+#pragma once
+/// @file executes.hpp
+/// execute / executemany / executescript, written once for Connection (on a new cursor) and
+/// Cursor (on itself): `Self` provides the private start_execute, start_executemany and
+/// start_executescript that queue the work.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "uvsqlite/completion.hpp"
+#include "uvsqlite/params.hpp"
+
+namespace uvsqlite {
+
+class Cursor;
+
+namespace detail {
+
+template <class Self>
+class Executes {
+ public:
+  /// Executes one SQL statement with `params`, stepping it once so that an error in the first
+  /// row arrives here. With an isolation level set, a BEGIN is issued first before
+  /// INSERT/UPDATE/DELETE/REPLACE outside a transaction. Completes with the cursor.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, Cursor>
+  auto execute(std::string sql, Params params = {}, Token&& token = {}) const {
+    return initiate<Cursor>(
+        std::forward<Token>(token),
+        [self = self_(), sql = std::move(sql), params = std::move(params)](CompletionPtr<Cursor> c) mutable {
+          self.start_execute(std::move(sql), std::move(params), std::move(c));
+        });
+  }
+  /// execute() without parameters.
+  template <class Token>
+  requires CompletionToken<Token, Cursor>
+  auto execute(std::string sql, Token&& token) const {
+    return execute(std::move(sql), Params{}, std::forward<Token>(token));
+  }
+
+  /// Executes a DML statement once per parameter set; rowcount sums their changes.
+  /// A statement that cannot change the database is a ProgrammingError, as in Python.
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, Cursor>
+  auto executemany(std::string sql, std::vector<Params> seq, Token&& token = {}) const {
+    return initiate<Cursor>(
+        std::forward<Token>(token),
+        [self = self_(), sql = std::move(sql), seq = std::move(seq)](CompletionPtr<Cursor> c) mutable {
+          self.start_executemany(std::move(sql), std::move(seq), std::move(c));
+        });
+  }
+
+  /// Commits any open transaction, then runs every statement of `script` (no parameters).
+  template <class Token = use_future_t>
+  requires CompletionToken<Token, Cursor>
+  auto executescript(std::string script, Token&& token = {}) const {
+    return initiate<Cursor>(std::forward<Token>(token),
+                            [self = self_(), script = std::move(script)](CompletionPtr<Cursor> c) mutable {
+                              self.start_executescript(std::move(script), std::move(c));
+                            });
+  }
+
+  // A stateless base: it takes no part in comparing handles.
+  bool operator==(const Executes& /*other*/) const noexcept { return true; }
+
+ private:
+  [[nodiscard]] const Self& self_() const noexcept { return static_cast<const Self&>(*this); }
+};
+
+}  // namespace detail
+}  // namespace uvsqlite
