@@ -127,7 +127,9 @@ void Backup::queue_step(const std::shared_ptr<Backup>& self) {
 // waits there until the copy is finished.
 class HoldJob final : public Job {
  public:
-  explicit HoldJob(std::shared_ptr<Backup> backup) : backup_(std::move(backup)) {}
+  HoldJob(std::shared_ptr<Backup> backup, std::shared_ptr<ConnectionCore> target,
+          std::shared_ptr<ConnectionCore> source)
+      : backup_(std::move(backup)), target_(std::move(target)), source_(std::move(source)) {}
   void run(Session& target) noexcept override {
     if (sqlite3_get_autocommit(target.db()) == 0) {
       backup_->complete(std::make_exception_ptr(OperationalError("target is in transaction")));
@@ -135,14 +137,21 @@ class HoldJob final : public Job {
     }
     backup_->target = target.db();
     std::shared_ptr<Hold> hold = backup_->hold;
+    // While held, a future of the target requested from the copying worker (say, in the
+    // progress callback) would wait behind this very job: it fails at once instead.
+    target_->set_held_by(&source_->worker());
     backup_->queue_step(backup_);
     backup_.reset();
     hold->wait();
+    target_->set_held_by(nullptr);
   }
   void fail(std::exception_ptr error) noexcept override { backup_->complete(std::move(error)); }
 
  private:
   std::shared_ptr<Backup> backup_;
+  // Both stay alive until the hold is lifted: held_by_ points into the source's worker.
+  std::shared_ptr<ConnectionCore> target_;
+  std::shared_ptr<ConnectionCore> source_;
 };
 
 }  // namespace
@@ -159,7 +168,7 @@ void start_backup(const std::shared_ptr<ConnectionCore>& source,
       return;
     }
     backup->hold = std::make_shared<Hold>();
-    target->submit_internal(std::make_unique<HoldJob>(std::move(backup)));
+    target->submit_internal(std::make_unique<HoldJob>(std::move(backup), target, source));
   } else {
     if (raw_target == nullptr) {
       backup->complete(std::make_exception_ptr(ProgrammingError("backup target is null")));

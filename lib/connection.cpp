@@ -210,7 +210,54 @@ void Connection::start_iterdump(CompletionPtr<std::vector<std::string>> c) const
   core_->submit<std::vector<std::string>>(std::move(c), [](Session& s) {
     detail::Dump dump;
     std::vector<std::string> lines;
-    while (dump.next(s, lines, 4096)) {
+    try {
+      while (dump.next(s, lines, 4096)) {
+      }
+    } catch (...) {
+      dump.abandon(s);
+      throw;
+    }
+    return lines;
+  });
+}
+
+namespace {
+// Destroys a streamed dump on the worker: its statement belongs to the worker's connection.
+class DestroyDumpJob final : public detail::Job {
+ public:
+  explicit DestroyDumpJob(detail::Dump* dump) noexcept : dump_(dump) {}
+  void run(Session& s) noexcept override { dump_->abandon(s); }
+  // The connection is closed: its close finalized the statement already.
+  void fail(std::exception_ptr /*error*/) noexcept override {}
+
+ private:
+  std::unique_ptr<detail::Dump> dump_;
+};
+}  // namespace
+
+std::shared_ptr<detail::Dump> Connection::new_dump() const {
+  if (!core_) return nullptr;
+  return {new detail::Dump, [core = core_->shared_from_this()](detail::Dump* dump) {
+            std::unique_ptr<detail::Job> job;
+            try {
+              job = std::make_unique<DestroyDumpJob>(dump);
+            } catch (...) {
+              return;  // out of memory: leak the dump rather than touch the connection here
+            }
+            core->submit_internal(std::move(job));
+          }};
+}
+
+void Connection::start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,
+                                  CompletionPtr<std::vector<std::string>> c) const {
+  if (!core_ || !dump) return detail::fail_unbound(c, kNoConnection);
+  core_->submit<std::vector<std::string>>(std::move(c), [dump = std::move(dump), max_lines](Session& s) {
+    std::vector<std::string> lines;
+    try {
+      dump->next(s, lines, max_lines);
+    } catch (...) {
+      dump->abandon(s);
+      throw;
     }
     return lines;
   });
@@ -232,24 +279,6 @@ void Connection::start_set_text_factory(TextFactory factory, CompletionPtr<void>
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [factory = std::move(factory)](Session& s) mutable {
     s.text_factory() = std::move(factory);
-  });
-}
-
-std::shared_ptr<detail::Dump> Connection::new_dump() { return std::make_shared<detail::Dump>(); }
-
-void Connection::start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,
-                                  CompletionPtr<std::vector<std::string>> c) const {
-  if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<std::vector<std::string>>(std::move(c), [dump = std::move(dump), max_lines](Session& s) {
-    std::vector<std::string> lines;
-    try {
-      dump->next(s, lines, max_lines);
-    } catch (...) {
-      // Finalize the half-read statement here, on the worker, not wherever the stream ends.
-      dump->abandon();
-      throw;
-    }
-    return lines;
   });
 }
 

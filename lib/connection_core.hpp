@@ -5,6 +5,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -40,15 +41,17 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
 
   /// Any thread, before queueing a job for `completion`: a loop form is counted as outstanding
   /// on the bridge (@throws ProgrammingError without a loop); a future requested from this
-  /// connection's own worker (a SQL function or hook), whose blocking get() would wait on the
-  /// very thread that must fulfil it, is failed at once and false returned.
+  /// connection's own worker (a SQL function or hook), or from the worker of a backup that holds
+  /// this connection, whose blocking get() would wait on the very thread that must fulfil it
+  /// (directly or through the hold), is failed at once and false returned.
   template <class T>
   bool accept(CompletionPtr<T>& completion) {
     if (completion->on_loop()) {
       expect_loop();
       return true;
     }
-    if (!worker_->is_current_thread()) return true;
+    const Worker* holder = held_by_.load(std::memory_order_acquire);
+    if (!worker_->is_current_thread() && (holder == nullptr || !holder->is_current_thread())) return true;
     Outcome<T> outcome;
     outcome.error = reentrancy_error();
     finish(completion, std::move(outcome), bridge_.get());
@@ -72,6 +75,9 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   [[nodiscard]] uv_loop_t* loop() const noexcept { return bridge_ ? bridge_->loop() : nullptr; }
   [[nodiscard]] SharedState& shared() const noexcept { return *shared_; }
   [[nodiscard]] LoopBridge* bridge() const noexcept { return bridge_.get(); }
+  [[nodiscard]] const Worker& worker() const noexcept { return *worker_; }
+  /// Target's worker, while a backup holds it: the source worker doing the copy (or null).
+  void set_held_by(const Worker* source) noexcept { held_by_.store(source, std::memory_order_release); }
   /// sqlite3_interrupt on the open handle, from any thread.
   void interrupt() const;
 
@@ -87,6 +93,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   std::shared_ptr<SharedState> shared_;
   std::shared_ptr<LoopBridge> bridge_;  // null without a loop
   std::shared_ptr<Worker> worker_;
+  std::atomic<const Worker*> held_by_{nullptr};
 };
 
 /// Fails `completion` at once through its own form, for an operation on a handle that belongs

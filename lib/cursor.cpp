@@ -15,6 +15,9 @@ namespace {
 constexpr const char* kNoCursor = "Cannot operate on a closed cursor.";
 }
 
+Cursor::Cursor(std::shared_ptr<detail::CursorCore> core)
+    : core_(std::move(core)), connection_(core_ ? core_->connection()->front() : nullptr) {}
+
 void Cursor::start_execute(std::string sql, Params params, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<Cursor>(
@@ -82,9 +85,7 @@ std::size_t Cursor::iter_chunk_size() const noexcept {
   return core_ ? core_->connection()->options().iter_chunk_size : 64;
 }
 
-Connection Cursor::connection() const {
-  return core_ ? Connection(core_->connection()->front()) : Connection();
-}
+Connection Cursor::connection() const { return Connection(connection_); }
 
 std::vector<Column> Cursor::description() const {
   return core_ ? core_->description() : std::vector<Column>{};

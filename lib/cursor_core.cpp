@@ -68,6 +68,20 @@ void CursorCore::publish(std::shared_ptr<const Columns> description, std::int64_
 void CursorCore::execute(Session& s, std::string_view sql, Params params) {
   check_open();
   release(s);
+  try {
+    run(s, sql, std::move(params));
+  } catch (...) {
+    // As Python 3.11: a failed execute leaves no description, rowcount -1, lastrowid as it was.
+    std::lock_guard lock(mutex_);
+    description_.reset();
+    rowcount_ = -1;
+    buffer_.clear();
+    exhausted_ = false;
+    throw;
+  }
+}
+
+void CursorCore::run(Session& s, std::string_view sql, Params params) {
   auto stmt = s.prepare(sql);
   work_->params = std::move(params);
   try {
@@ -78,17 +92,16 @@ void CursorCore::execute(Session& s, std::string_view sql, Params params) {
     throw;
   }
   const int rc = stmt->step();
-  // After the first step: a schema change re-prepares the statement inside sqlite3_step.
-  std::shared_ptr<const Columns> columns = stmt->describe(s.options().detect_types);
-  sqlite3* db = s.db();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
     std::exception_ptr error = s.error();
     s.release(std::move(stmt));
-    publish(std::move(columns), -1, sqlite3_last_insert_rowid(db));
     std::rethrow_exception(error);
   }
-  const std::int64_t rowcount =
-      (stmt->is_dml() && rc == SQLITE_DONE) ? sqlite3_changes64(db) : (stmt->is_dml() ? 0 : -1);
+  // After the first step: a schema change re-prepares the statement inside sqlite3_step.
+  std::shared_ptr<const Columns> columns = stmt->describe(s.options().detect_types);
+  sqlite3* db = s.db();
+  // A DML statement's changes count once it is done (an INSERT ... RETURNING: at the last row).
+  const std::int64_t rowcount = !stmt->is_dml() ? -1 : (rc == SQLITE_DONE ? sqlite3_changes64(db) : 0);
   publish(std::move(columns), rowcount, sqlite3_last_insert_rowid(db));
   if (rc == SQLITE_ROW) {
     work_->stmt = std::move(stmt);
@@ -157,6 +170,10 @@ void CursorCore::advance(Session& s) {
   const int rc = work_->stmt->step();
   if (rc == SQLITE_ROW) return;
   std::exception_ptr error = rc == SQLITE_DONE ? nullptr : s.error();
+  if (rc == SQLITE_DONE && work_->stmt->is_dml()) {
+    std::lock_guard lock(mutex_);
+    rowcount_ = sqlite3_changes64(s.db());
+  }
   release(s);
   if (error) std::rethrow_exception(error);
 }

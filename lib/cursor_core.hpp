@@ -54,6 +54,7 @@ class CursorCore {
 
  private:
   void check_open() const;
+  void run(Session& s, std::string_view sql, Params params);
   [[nodiscard]] const TextFactory* text_factory(Session& s) const noexcept;
   void advance(Session& s);
   void publish(std::shared_ptr<const Columns> description, std::int64_t rowcount,

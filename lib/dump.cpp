@@ -64,11 +64,12 @@ bool Dump::next(Session& s, std::vector<std::string>& out, std::size_t max) {
         }
         break;
       case Phase::Rows: {
-        const int rc = rows_->step();
+        const int rc = rows_.stmt->step();
         if (rc == SQLITE_ROW) {
-          out.push_back(column_text(rows_->raw(), 0) + ";");
+          out.push_back(column_text(rows_.stmt->raw(), 0) + ";");
         } else if (rc == SQLITE_DONE) {
-          rows_.reset();
+          rows_.stmt.reset();
+          s.untrack(rows_);
           phase_ = Phase::Table;
         } else {
           s.raise();
@@ -133,7 +134,7 @@ void Dump::start_table(Session& s, std::vector<std::string>& out) {
     if (!values.empty()) values += ",";
     values += "'||quote(\"" + replace_all(column_text(stmt, 1), '"', "\"\"") + "\")||'";
   });
-  rows_ = Statement::prepare(
+  rows_.stmt = Statement::prepare(
       s.db(), "SELECT 'INSERT INTO \"" + ident + "\" VALUES(" + values + ")' FROM \"" + ident + "\";", false);
   phase_ = Phase::Rows;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cursor_work.hpp"
 #include "session.hpp"
 #include "statement.hpp"
 
@@ -23,9 +24,11 @@ class Dump {
   /// Appends up to `max` further lines to `out`. Returns false once the last line (COMMIT;) was
   /// produced. @throws the mapped SQLite error of a failing query.
   bool next(Session& s, std::vector<std::string>& out, std::size_t max);
-  /// Stops the dump, finalizing its open statement (on the worker, after a failure).
-  void abandon() noexcept {
-    rows_.reset();
+  /// Stops the dump, finalizing its open statement. Worker thread; before the Dump is destroyed
+  /// unless it completed (a connection's close finalizes the statement itself).
+  void abandon(Session& s) noexcept {
+    s.release(std::move(rows_.stmt));
+    s.untrack(rows_);
     phase_ = Phase::Done;
   }
 
@@ -43,8 +46,8 @@ class Dump {
   Phase phase_ = Phase::Begin;
   std::vector<Table> tables_;
   std::size_t next_table_ = 0;
-  std::unique_ptr<Statement> rows_;  // the INSERT-building query of the current table
-  std::vector<std::string> tail_;    // the lines after the rows and the schema objects
+  CursorWork rows_;                // the INSERT-building query of the current table, tracked by the session
+  std::vector<std::string> tail_;  // the lines after the rows and the schema objects
   std::size_t next_tail_ = 0;
   bool writable_schema_ = false;
   std::vector<std::string> sequence_;

@@ -223,3 +223,36 @@ TEST_F(CursorAttributes, DistinctCursorsAreNotEqual) {
 }
 
 }  // namespace
+
+namespace {
+
+// Python 3.11: a failed execute leaves no description and rowcount -1; lastrowid keeps its
+// value from the last successful execute (even though the failed INSERT moved SQLite's).
+TEST_F(CursorAttributes, FailedExecuteClearsDescriptionAndRowcountButKeepsLastrowid) {
+  Cursor c = db_.cursor().get();
+  c.execute("CREATE TABLE u(a PRIMARY KEY)").get();
+  c.execute("INSERT INTO u VALUES (5)").get();
+  ASSERT_EQ(c.lastrowid(), std::optional<std::int64_t>(1));
+  c.execute("SELECT a FROM u").get();
+  ASSERT_EQ(c.description().size(), 1U);
+  EXPECT_THROW(c.execute("INSERT INTO u VALUES (7), (5)").get(), uvsqlite::IntegrityError);
+  EXPECT_EQ(c.lastrowid(), std::optional<std::int64_t>(1));
+  EXPECT_EQ(c.rowcount(), -1);
+  EXPECT_TRUE(c.description().empty());
+  c.execute("SELECT a FROM u").get();
+  EXPECT_THROW(c.execute("selec").get(), uvsqlite::OperationalError);
+  EXPECT_EQ(c.rowcount(), -1);
+  EXPECT_TRUE(c.description().empty());
+}
+
+// Python 3.11: an INSERT ... RETURNING counts its rows once the last one was fetched.
+TEST_F(CursorAttributes, ReturningCountsItsRowsOnceDone) {
+  Cursor c = db_.cursor().get();
+  c.execute("CREATE TABLE r(a INTEGER PRIMARY KEY)").get();
+  c.execute("INSERT INTO r VALUES (8), (9) RETURNING a").get();
+  EXPECT_EQ(c.rowcount(), 0);
+  EXPECT_EQ(c.fetchall().get().size(), 2U);
+  EXPECT_EQ(c.rowcount(), 2);
+}
+
+}  // namespace

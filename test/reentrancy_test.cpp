@@ -298,3 +298,27 @@ TEST_F(ReentrancyCallbackTest, AnotherConnectionInsideASqlFunction) {
 
 }  // namespace
 }  // namespace uvsqlite::test
+
+namespace uvsqlite::test {
+namespace {
+
+// The backup target's worker waits for the copy; a future of the target requested from the
+// copying worker (in the progress callback) would wait behind that hold: it fails at once.
+TEST_F(ReentrancyTest, AFutureOfTheBackupTargetInsideTheProgressCallbackIsAProgrammingError) {
+  db_.executescript("CREATE TABLE t(x); INSERT INTO t VALUES (1);").get();
+  Connection target = connect(":memory:").get();
+  std::exception_ptr inner;
+  BackupOptions options;
+  options.progress = [&](int, int, int) {
+    if (!inner) inner = error_of(target.execute("SELECT 1"));
+  };
+  auto done = db_.backup(target, options);
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(5)), std::future_status::ready) << "the backup deadlocked";
+  done.get();
+  expect_error<ProgrammingError>(inner, "deadlock");
+  EXPECT_EQ(target.execute_fetchall("SELECT x FROM t").get().size(), 1U);
+  target.close().get();
+}
+
+}  // namespace
+}  // namespace uvsqlite::test

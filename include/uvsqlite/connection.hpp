@@ -354,7 +354,7 @@ class Connection : public detail::Executes<Connection> {
                     detail::CompletionPtr<void> c) const;
   void start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,
                         detail::CompletionPtr<std::vector<std::string>> c) const;
-  [[nodiscard]] static std::shared_ptr<detail::Dump> new_dump();
+  [[nodiscard]] std::shared_ptr<detail::Dump> new_dump() const;
   void start_create_function(std::string name, int num_params, ScalarFunction fn, bool deterministic,
                              detail::CompletionPtr<void> c) const;
   void start_create_aggregate(std::string name, int num_params, AggregateFactory factory,
@@ -416,7 +416,7 @@ void Connection::iterdump(OnLines on_lines, OnDone on_done, std::size_t chunk_li
     OnLines on_lines;
     OnDone on_done;
     std::size_t chunk;
-    std::shared_ptr<detail::Dump> dump = Connection::new_dump();
+    std::shared_ptr<detail::Dump> dump = db.new_dump();
   };
   std::make_shared<Stream>(*this, std::move(on_lines), std::move(on_done), chunk_lines)->pull();
 }

@@ -163,7 +163,7 @@ class Cursor : public detail::Executes<Cursor> {
   friend class detail::ConnectionCore;
   friend class detail::CursorCore;
   friend class detail::NextAwaitable;
-  explicit Cursor(std::shared_ptr<detail::CursorCore> core) noexcept : core_(std::move(core)) {}
+  explicit Cursor(std::shared_ptr<detail::CursorCore> core);
 
   void start_execute(std::string sql, Params params, detail::CompletionPtr<Cursor> c) const;
   void start_executemany(std::string sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
@@ -179,6 +179,9 @@ class Cursor : public detail::Executes<Cursor> {
   void refill(std::vector<Row> rows) const;
 
   std::shared_ptr<detail::CursorCore> core_;
+  // The connection's front handle: a cursor keeps its connection's loop handle in service, as a
+  // Connection handle does.
+  std::shared_ptr<detail::ConnectionCore> connection_;
 };
 
 namespace detail {
