@@ -4,7 +4,9 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -46,12 +48,15 @@ class Worker {
   explicit Worker(std::unique_ptr<Session> session);
   static void entry(void* arg);
   void run();
+  void spin_for_work() const noexcept;
 
   std::unique_ptr<Session> session_;  // touched by the thread only
 
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::unique_ptr<Job>> queue_;  // guarded by mutex_
+  std::atomic<std::size_t> pending_{0};     // queue_.size() as last pushed, for the idle spin
+  bool sleeping_ = false;                   // guarded: the thread waits on wake_
   bool exited_ = false;                     // guarded: the thread takes no more jobs
   bool joined_ = false;                     // guarded: reap() joined (or is joining)
   bool abandoned_ = false;                  // guarded: the thread detaches itself at exit
