@@ -59,11 +59,15 @@ class Backup {
     }
     const int rc = sqlite3_backup_step(backup_, options_.pages);
     if (options_.progress) {
+      // Settled outside the handler, so that the worker holds no reference to the exception
+      // once the waiting thread has it.
+      std::exception_ptr thrown;
       try {
         options_.progress(rc, sqlite3_backup_remaining(backup_), sqlite3_backup_pagecount(backup_));
       } catch (...) {
-        return complete(std::current_exception());
+        thrown = std::current_exception();
       }
+      if (thrown) return complete(std::move(thrown));
     }
     if (rc == SQLITE_DONE) return complete(nullptr);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
@@ -132,7 +136,8 @@ class HoldJob final : public Job {
       : backup_(std::move(backup)), target_(std::move(target)), source_(std::move(source)) {}
   void run(Session& target) noexcept override {
     if (sqlite3_get_autocommit(target.db()) == 0) {
-      backup_->complete(std::make_exception_ptr(OperationalError("target is in transaction")));
+      std::exception_ptr error = std::make_exception_ptr(OperationalError("target is in transaction"));
+      backup_->complete(std::move(error));
       return;
     }
     backup_->target = target.db();
