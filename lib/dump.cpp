@@ -44,8 +44,6 @@ void for_each_row(Session& s, const std::string& sql, OnRow on_row) {
 
 }  // namespace
 
-Dump::~Dump() = default;
-
 bool Dump::next(Session& s, std::vector<std::string>& out, std::size_t max) {
   const std::size_t limit = out.size() + max;
   while (out.size() < limit) {

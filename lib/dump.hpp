@@ -19,7 +19,7 @@ class Dump {
   Dump() = default;
   Dump(const Dump&) = delete;
   Dump& operator=(const Dump&) = delete;
-  ~Dump();
+  ~Dump() = default;
 
   /// Appends up to `max` further lines to `out`. Returns false once the last line (COMMIT;) was
   /// produced. @throws the mapped SQLite error of a failing query.

@@ -44,8 +44,9 @@ void call_scalar(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept 
 
 // The aggregate context holds a pointer to the group's Aggregate, made at its first row.
 Aggregate** aggregate_slot(sqlite3_context* ctx, bool create) {
-  return static_cast<Aggregate**>(
-      sqlite3_aggregate_context(ctx, create ? static_cast<int>(sizeof(Aggregate*)) : 0));
+  // sizeof the pointer is meant: the context holds a pointer, not an Aggregate.
+  const int bytes = create ? static_cast<int>(sizeof(Aggregate*)) : 0;  // NOLINT(bugprone-sizeof-expression)
+  return static_cast<Aggregate**>(sqlite3_aggregate_context(ctx, bytes));
 }
 
 void call_step(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
