@@ -22,38 +22,15 @@
 
 namespace {
 
+using uvsqlite::test::contains;
+using uvsqlite::test::catch_as;
+using uvsqlite::test::error_as;
+
 using uvsqlite::Cursor;
 using uvsqlite::Options;
 using uvsqlite::Row;
 using uvsqlite::Type;
 using uvsqlite::Value;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-template <class E, class F>
-std::optional<E> catch_as(F&& f) {
-  try {
-    std::forward<F>(f)();
-  } catch (const E& e) {
-    return e;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception " << typeid(e).name() << ": " << e.what();
-    return std::nullopt;
-  }
-  ADD_FAILURE() << "no exception";
-  return std::nullopt;
-}
-
-template <class E>
-std::optional<E> error_as(const std::exception_ptr& p) {
-  if (!p) {
-    ADD_FAILURE() << "no error";
-    return std::nullopt;
-  }
-  return catch_as<E>([&] { std::rethrow_exception(p); });
-}
 
 struct Point {
   int x = 0;

@@ -14,27 +14,12 @@
 
 namespace {
 
+using uvsqlite::test::contains;
+using uvsqlite::test::catch_as;
+
 namespace u = uvsqlite;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 // Runs f and returns the E it throws (sliced to E), or nullopt and a failure.
-template <class E, class F>
-std::optional<E> catch_as(F&& f) {
-  try {
-    std::forward<F>(f)();
-  } catch (const E& e) {
-    return e;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception " << typeid(e).name() << ": " << e.what();
-    return std::nullopt;
-  }
-  ADD_FAILURE() << "no exception";
-  return std::nullopt;
-}
-
 // The dynamic class of the exception held by p.
 std::type_index class_of(const std::exception_ptr& p) {
   try {

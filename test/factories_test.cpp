@@ -21,34 +21,14 @@
 
 namespace {
 
+using uvsqlite::test::catch_as;
+using uvsqlite::test::error_as;
+
 using uvsqlite::Blob;
 using uvsqlite::Cursor;
 using uvsqlite::Row;
 using uvsqlite::Type;
 using uvsqlite::Value;
-
-template <class E, class F>
-std::optional<E> catch_as(F&& f) {
-  try {
-    std::forward<F>(f)();
-  } catch (const E& e) {
-    return e;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception " << typeid(e).name() << ": " << e.what();
-    return std::nullopt;
-  }
-  ADD_FAILURE() << "no exception";
-  return std::nullopt;
-}
-
-template <class E>
-std::optional<E> error_as(const std::exception_ptr& p) {
-  if (!p) {
-    ADD_FAILURE() << "no error";
-    return std::nullopt;
-  }
-  return catch_as<E>([&] { std::rethrow_exception(p); });
-}
 
 Blob bytes(std::string_view s) {
   const auto* p = reinterpret_cast<const std::byte*>(s.data());

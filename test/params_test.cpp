@@ -10,13 +10,11 @@
 
 namespace {
 
+using uvsqlite::test::contains;
+
 using uvsqlite::Params;
 using uvsqlite::Row;
 using uvsqlite::Value;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 class ParamsTest : public ::testing::Test {
  protected:

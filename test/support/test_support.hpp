@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -69,6 +70,36 @@ void expect_error(const std::exception_ptr& error, std::string_view needle = {})
   } catch (...) {
     ADD_FAILURE() << "a non-std exception";
   }
+}
+
+/// True when `text` contains `part`.
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// The E that `f()` throws (a failure, and nullopt, for another exception or none).
+template <class E, class F>
+std::optional<E> catch_as(F&& f) {
+  try {
+    std::forward<F>(f)();
+  } catch (const E& e) {
+    return e;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception " << typeid(e).name() << ": " << e.what();
+    return std::nullopt;
+  }
+  ADD_FAILURE() << "no exception";
+  return std::nullopt;
+}
+
+/// The E that `p` holds (a failure, and nullopt, for another exception or none).
+template <class E>
+std::optional<E> error_as(const std::exception_ptr& p) {
+  if (!p) {
+    ADD_FAILURE() << "no error";
+    return std::nullopt;
+  }
+  return catch_as<E>([&] { std::rethrow_exception(p); });
 }
 
 /// The exception a future holds, or null when it holds a value.
