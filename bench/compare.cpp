@@ -256,28 +256,30 @@ void w1_point_select(const Config& cfg, const std::string& path) {
   g_results.push_back({"W1f", "point_select (future, plain thread)", "ops/s", fut_ops, raw_ops, 0.5, extra});
 }
 
+// Raw SQLite: `n` rows inserted with one reused statement in one transaction; rows per second.
+double raw_insert_rate(const std::string& path, int n) {
+  create_table(path, 0);
+  RawDb raw(path);
+  raw.exec("PRAGMA synchronous=NORMAL");
+  const auto t0 = Clock::now();
+  raw.exec("BEGIN");
+  sqlite3_stmt* insert = raw.prepare("INSERT INTO t(name, value) VALUES (?, ?)");
+  for (int i = 0; i < n; ++i) {
+    const std::string name = "name-" + std::to_string(i);
+    sqlite3_bind_text(insert, 1, name.c_str(), static_cast<int>(name.size()), SQLITE_STATIC);
+    sqlite3_bind_double(insert, 2, i * 0.5);
+    sqlite3_step(insert);
+    sqlite3_reset(insert);
+  }
+  sqlite3_finalize(insert);
+  raw.exec("COMMIT");
+  return n / seconds_since(t0);
+}
+
 void w2_insert_many(const Config& cfg, const std::string& dir) {
   const int n = cfg.insert_many;
-  double raw_ops = 0, uv_ops = 0;
-  {
-    const std::string path = dir + "/w2-raw.db";
-    create_table(path, 0);
-    RawDb raw(path);
-    raw.exec("PRAGMA synchronous=NORMAL");
-    const auto t0 = Clock::now();
-    raw.exec("BEGIN");
-    sqlite3_stmt* insert = raw.prepare("INSERT INTO t(name, value) VALUES (?, ?)");
-    for (int i = 0; i < n; ++i) {
-      const std::string name = "name-" + std::to_string(i);
-      sqlite3_bind_text(insert, 1, name.c_str(), static_cast<int>(name.size()), SQLITE_STATIC);
-      sqlite3_bind_double(insert, 2, i * 0.5);
-      sqlite3_step(insert);
-      sqlite3_reset(insert);
-    }
-    sqlite3_finalize(insert);
-    raw.exec("COMMIT");
-    raw_ops = n / seconds_since(t0);
-  }
+  double uv_ops = 0;
+  const double raw_ops = raw_insert_rate(dir + "/w2-raw.db", n);
   {
     const std::string path = dir + "/w2-uv.db";
     create_table(path, 0);
@@ -296,26 +298,8 @@ void w2_insert_many(const Config& cfg, const std::string& dir) {
 
 void w3_insert_each(const Config& cfg, const std::string& dir) {
   const int n = cfg.insert_each;
-  double raw_ops = 0, each_ops = 0, pipe_ops = 0;
-  {
-    const std::string path = dir + "/w3-raw.db";
-    create_table(path, 0);
-    RawDb raw(path);
-    raw.exec("PRAGMA synchronous=NORMAL");
-    const auto t0 = Clock::now();
-    raw.exec("BEGIN");
-    sqlite3_stmt* insert = raw.prepare("INSERT INTO t(name, value) VALUES (?, ?)");
-    for (int i = 0; i < n; ++i) {
-      const std::string name = "name-" + std::to_string(i);
-      sqlite3_bind_text(insert, 1, name.c_str(), static_cast<int>(name.size()), SQLITE_STATIC);
-      sqlite3_bind_double(insert, 2, i * 0.5);
-      sqlite3_step(insert);
-      sqlite3_reset(insert);
-    }
-    sqlite3_finalize(insert);
-    raw.exec("COMMIT");
-    raw_ops = n / seconds_since(t0);
-  }
+  double each_ops = 0, pipe_ops = 0;
+  const double raw_ops = raw_insert_rate(dir + "/w3-raw.db", n);
   uv_loop_t loop;
   uv_loop_init(&loop);
   for (int pipelined = 0; pipelined < 2; ++pipelined) {
