@@ -127,9 +127,10 @@ class Cursor : public detail::Executes<Cursor> {
   }
 
   /// Streams every remaining row to `on_row(Row)` on the loop thread, iter_chunk_size() rows per
-  /// worker hop; the next chunk is fetched only once the previous one was handed over, so memory
-  /// stays bounded by the chunk size. Then calls `on_done(std::exception_ptr)` once (null on
-  /// success). Needs a connection with a loop. @throws ProgrammingError without a loop.
+  /// worker hop; the next chunk is requested when the previous one is handed over (the worker
+  /// makes it while on_row consumes that one), so memory stays bounded by two chunks. Then calls
+  /// `on_done(std::exception_ptr)` once (null on success). Needs a connection with a loop. @throws
+  /// ProgrammingError without a loop.
   template <class OnRow, class OnDone>
   void each(OnRow on_row, OnDone on_done) const;
 
@@ -227,12 +228,12 @@ void Cursor::each(OnRow on_row, OnDone on_done) const {
               self->on_done(std::move(error));
               return;
             }
+            // The consumer has taken this chunk: the worker makes the next one while these rows
+            // are handed over, so at most two chunks exist at a time.
+            const bool more = rows.size() == chunk;
+            if (more) self->pull();
             for (auto& row : rows) self->on_row(std::move(row));
-            if (rows.size() < chunk) {
-              self->on_done(std::exception_ptr{});
-            } else {
-              self->pull();
-            }
+            if (!more) self->on_done(std::exception_ptr{});
           });
     }
     Cursor cursor;
