@@ -58,9 +58,9 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
     return false;
   }
 
-  /// The pointer Connection handles hold: it shares this core's lifetime but has its own count,
-  /// so that when the last Connection handle goes (on whatever thread drops it) the loop handle
-  /// is retired at once, even while queued jobs still hold the core itself.
+  /// The pointer user handles (Connection and Cursor) hold: it shares this core's lifetime but
+  /// has its own count, so that when the last user handle goes (on whatever thread drops it) the
+  /// loop handle is retired at once, even while queued jobs still hold the core itself.
   std::shared_ptr<ConnectionCore> front();
 
   /// Any thread: queues an internal job with no completion; fails it at once when closed.
