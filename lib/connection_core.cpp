@@ -38,8 +38,6 @@ std::shared_ptr<ConnectionCore> ConnectionCore::front() {
   return handle;
 }
 
-std::exception_ptr ConnectionCore::closed_error() { return closed_database_error(); }
-
 std::exception_ptr ConnectionCore::reentrancy_error() {
   return std::make_exception_ptr(ProgrammingError(
       "Cannot wait on this connection from its own worker thread (inside a SQL function or hook "
@@ -66,8 +64,7 @@ void ConnectionCore::submit_close(CompletionPtr<void> completion) {
   // Close the loop handle as soon as nothing is outstanding; from the loop thread this happens
   // now when close() is awaited through a future, so the loop can finish.
   if (bridge_) bridge_->retire();
-  std::unique_ptr<Job> job = make_close_job(std::move(completion), bridge_, worker_);
-  if (!worker_->push(job)) job->fail(closed_error());
+  submit_internal(make_close_job(std::move(completion), bridge_, worker_));
 }
 
 void ConnectionCore::interrupt() const {

@@ -34,9 +34,8 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   template <class T, class Work>
   void submit(CompletionPtr<T> completion, Work&& work) {
     if (!accept(completion)) return;
-    std::unique_ptr<Job> job = std::make_unique<TypedJob<T, std::decay_t<Work>>>(
-        std::move(completion), bridge_, std::forward<Work>(work));
-    if (!worker_->push(job)) job->fail(closed_error());
+    submit_internal(std::make_unique<TypedJob<T, std::decay_t<Work>>>(std::move(completion), bridge_,
+                                                                      std::forward<Work>(work)));
   }
 
   /// Any thread, before queueing a job for `completion`: a loop form is counted as outstanding
@@ -63,9 +62,9 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// loop handle is retired at once, even while queued jobs still hold the core itself.
   std::shared_ptr<ConnectionCore> front();
 
-  /// Any thread: queues an internal job with no completion; fails it at once when closed.
+  /// Any thread: queues a job; fails it at once (ProgrammingError) when the worker has exited.
   void submit_internal(std::unique_ptr<Job> job) {
-    if (!worker_->push(job)) job->fail(closed_error());
+    if (!worker_->push(job)) job->fail(closed_database_error());
   }
 
   /// Any thread: queues close().
@@ -81,7 +80,6 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// sqlite3_interrupt on the open handle, from any thread.
   void interrupt() const;
 
-  static std::exception_ptr closed_error();
   static std::exception_ptr reentrancy_error();
 
  private:
