@@ -22,8 +22,8 @@
 
 namespace {
 
-using uvsqlite::test::contains;
 using uvsqlite::test::catch_as;
+using uvsqlite::test::contains;
 using uvsqlite::test::error_as;
 
 using uvsqlite::Cursor;
@@ -37,7 +37,9 @@ struct Point {
   int y = 0;
   bool operator==(const Point&) const = default;
 };
-std::ostream& operator<<(std::ostream& os, const Point& p) { return os << "Point{" << p.x << ", " << p.y << "}"; }
+std::ostream& operator<<(std::ostream& os, const Point& p) {
+  return os << "Point{" << p.x << ", " << p.y << "}";
+}
 
 /// A class type with no adapter, ever.
 struct Unregistered {
@@ -140,7 +142,8 @@ TEST_F(Adapters, AdaptedTypeBindsAsANamedParameter) {
 
 TEST_F(Adapters, AdaptedTypeBindsInExecutemany) {
   uvsqlite::register_adapter<Point>(point_text);
-  Cursor c = db_.executemany("INSERT INTO t(p) VALUES (?)", {{Point{1, 2}}, {Point{3, 4}}, {Point{5, 6}}}).get();
+  Cursor c =
+      db_.executemany("INSERT INTO t(p) VALUES (?)", {{Point{1, 2}}, {Point{3, 4}}, {Point{5, 6}}}).get();
   EXPECT_EQ(c.rowcount(), 3);
   auto rows = db_.execute_fetchall("SELECT p FROM t ORDER BY rowid").get();
   ASSERT_EQ(rows.size(), 3U);
@@ -152,7 +155,8 @@ TEST_F(Adapters, AdapterMayReturnAnyStorageClass) {
   ScopedAdapterRemoval<Celsius> celsius_cleanup;
   uvsqlite::register_adapter<Point>([](const Point& p) { return Value(p.x * 100 + p.y); });
   uvsqlite::register_adapter<Celsius>([](const Celsius& c) { return Value(c.degrees); });
-  Row row = one("SELECT typeof(?), ?, typeof(?), ?", {Point{1, 2}, Point{1, 2}, Celsius{21.5}, Celsius{21.5}});
+  Row row =
+      one("SELECT typeof(?), ?, typeof(?), ?", {Point{1, 2}, Point{1, 2}, Celsius{21.5}, Celsius{21.5}});
   EXPECT_EQ(row[0], Value("integer"));
   EXPECT_EQ(row[1], Value(102));
   EXPECT_EQ(row[2], Value("real"));
@@ -180,7 +184,8 @@ TEST_F(Adapters, UnregisteredTypeInExecutemanyIsAProgrammingError) {
 TEST_F(Adapters, ReplacingAnAdapter) {
   uvsqlite::register_adapter<Point>(point_text);
   EXPECT_EQ(one("SELECT ?", {Point{1, 2}})[0], Value("1;2"));
-  uvsqlite::register_adapter<Point>([](const Point& p) { return Value(std::to_string(p.x) + "," + std::to_string(p.y)); });
+  uvsqlite::register_adapter<Point>(
+      [](const Point& p) { return Value(std::to_string(p.x) + "," + std::to_string(p.y)); });
   EXPECT_EQ(one("SELECT ?", {Point{1, 2}})[0], Value("1,2"));
 }
 
@@ -289,8 +294,9 @@ TEST_F(Converters, ConverterGetsTheRawTextWhateverTheTextFactory) {
 TEST_F(Converters, DeclaredTypesFirstWordSelectsTheConverter) {
   ScopedConverter conv("cv_word", parse_point);
   auto db = connect(uvsqlite::PARSE_DECLTYPES);
-  db.executescript("CREATE TABLE t(a CV_WORD(10) NOT NULL, b cv_word NOT NULL, c cv_wordy, d TEXT);"
-                   "INSERT INTO t VALUES ('1;2', '3;4', '5;6', '7;8');")
+  db.executescript(
+        "CREATE TABLE t(a CV_WORD(10) NOT NULL, b cv_word NOT NULL, c cv_wordy, d TEXT);"
+        "INSERT INTO t VALUES ('1;2', '3;4', '5;6', '7;8');")
       .get();
   auto rows = db.execute_fetchall("SELECT a, b, c, d FROM t").get();
   ASSERT_EQ(rows.size(), 1U);
@@ -562,8 +568,9 @@ TEST(AdapterConverterRegistry, SafeFromManyThreadsAtOnce) {
   for (int k = 0; k < 2; ++k) {
     users.emplace_back([k, &wrong, &errors] {
       try {
-        auto db = uvsqlite::connect(":memory:", with_types(uvsqlite::PARSE_DECLTYPES | uvsqlite::PARSE_COLNAMES))
-                      .get();
+        auto db =
+            uvsqlite::connect(":memory:", with_types(uvsqlite::PARSE_DECLTYPES | uvsqlite::PARSE_COLNAMES))
+                .get();
         db.execute("CREATE TABLE t(p cv_threads_point)").get();
         for (int i = 0; i < kQueries; ++i) {
           const Point p{i, k};

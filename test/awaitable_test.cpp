@@ -27,17 +27,6 @@ struct Task {
   };
 };
 
-std::string describe(const std::exception_ptr& e) {
-  if (!e) return "none";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "?";
-  }
-}
-
 class AwaitableTest : public LoopTest {
  protected:
   void SetUp() override {

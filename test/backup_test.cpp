@@ -29,20 +29,10 @@ namespace {
 using uvsqlite::BackupOptions;
 using uvsqlite::Connection;
 using uvsqlite::Row;
+using uvsqlite::test::describe;
 using uvsqlite::test::error_of;
 using uvsqlite::test::expect_error;
 using namespace std::chrono_literals;
-
-std::string describe(const std::exception_ptr& e) {
-  if (!e) return "none";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "?";
-  }
-}
 
 /// A std::runtime_error of the test's own, thrown by a progress callback.
 class StopBackup : public std::runtime_error {
@@ -110,16 +100,19 @@ class Backup : public uvsqlite::test::LoopTest {
 
   /// Table t: `rows` rows of an id and a 100-character text.
   static void fill(const Connection& db, int rows) {
-    db.executescript("CREATE TABLE t(i INTEGER PRIMARY KEY, s TEXT);"
-                     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
-                     std::to_string(rows) + ") INSERT INTO t SELECT i, printf('%0100d', i) FROM c;")
+    db.executescript(
+          "CREATE TABLE t(i INTEGER PRIMARY KEY, s TEXT);"
+          "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < " +
+          std::to_string(rows) + ") INSERT INTO t SELECT i, printf('%0100d', i) FROM c;")
         .get();
   }
   /// count, sum of ids, total text length, first and last text of t.
   static std::string summary(const Connection& db) {
-    auto row = db.execute_fetchall("SELECT count(*), sum(i), sum(length(s)), min(s), max(s) FROM t").get().at(0);
+    auto row =
+        db.execute_fetchall("SELECT count(*), sum(i), sum(length(s)), min(s), max(s) FROM t").get().at(0);
     return std::to_string(row.get<std::int64_t>(0)) + " " + std::to_string(row.get<std::int64_t>(1)) + " " +
-           std::to_string(row.get<std::int64_t>(2)) + " " + row.get<std::string>(3) + " " + row.get<std::string>(4);
+           std::to_string(row.get<std::int64_t>(2)) + " " + row.get<std::string>(3) + " " +
+           row.get<std::string>(4);
   }
   static std::string expected_summary(int rows) {
     char first[128];
@@ -307,7 +300,8 @@ TEST_F(Backup, BusyTargetStepsAreRetriedAfterTheSleep) {
   const auto path = dir_.file("busy.db");
   sqlite3* locker = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &locker), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(locker, "CREATE TABLE z(a); BEGIN EXCLUSIVE;", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(locker, "CREATE TABLE z(a); BEGIN EXCLUSIVE;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3* raw = nullptr;  // no busy timeout: a locked file is SQLITE_BUSY at once
   ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
 
@@ -432,7 +426,8 @@ TEST_F(Backup, NoTargetIsAProgrammingError) {
 TEST_F(Backup, AfterCloseIsAProgrammingError) {
   Connection dst = open();
   close(src_);
-  expect_error<uvsqlite::ProgrammingError>(error_of(src_.backup(dst)), "Cannot operate on a closed database.");
+  expect_error<uvsqlite::ProgrammingError>(error_of(src_.backup(dst)),
+                                           "Cannot operate on a closed database.");
 
   std::exception_ptr error;
   bool done = false;
@@ -455,7 +450,8 @@ TEST_F(Backup, AfterCloseIsAProgrammingError) {
 TEST_F(Backup, IntoAClosedTargetIsAProgrammingError) {
   Connection dst = open();
   close(dst);
-  expect_error<uvsqlite::ProgrammingError>(error_of(src_.backup(dst)), "Cannot operate on a closed database.");
+  expect_error<uvsqlite::ProgrammingError>(error_of(src_.backup(dst)),
+                                           "Cannot operate on a closed database.");
   EXPECT_EQ(summary(src_), expected_summary(kRows));
 }
 
@@ -545,11 +541,12 @@ TEST_F(Backup, OtherJobsOnTheSourceRunBetweenSteps) {
   });
   // No ASSERT until every callback came: they refer to this frame.
   EXPECT_TRUE(run_until([&] { return steps->load() >= 2; }));
-  src_.execute_fetchall("SELECT steps_so_far(), count(*) FROM t", [&](std::exception_ptr e, std::vector<Row> rows) {
-    EXPECT_FALSE(e) << describe(e);
-    if (!rows.empty()) steps_at_select = rows[0].get<std::int64_t>(0);
-    order.emplace_back("select");
-  });
+  src_.execute_fetchall("SELECT steps_so_far(), count(*) FROM t",
+                        [&](std::exception_ptr e, std::vector<Row> rows) {
+                          EXPECT_FALSE(e) << describe(e);
+                          if (!rows.empty()) steps_at_select = rows[0].get<std::int64_t>(0);
+                          order.emplace_back("select");
+                        });
   // The target's own queue waits until the copy is finished.
   dst.execute_fetchall("SELECT count(*) FROM t", [&](std::exception_ptr e, std::vector<Row> rows) {
     EXPECT_FALSE(e) << describe(e);
@@ -561,7 +558,9 @@ TEST_F(Backup, OtherJobsOnTheSourceRunBetweenSteps) {
   close(dst);
   run();
   ASSERT_EQ(order.size(), 3U);
-  const auto at = [&](const char* what) { return std::find(order.begin(), order.end(), what) - order.begin(); };
+  const auto at = [&](const char* what) {
+    return std::find(order.begin(), order.end(), what) - order.begin();
+  };
   EXPECT_LT(at("select"), at("backup")) << "the SELECT completed before the backup did";
   EXPECT_EQ(steps_at_select, std::optional<std::int64_t>(2)) << "it ran between step 2 and step 3";
   EXPECT_EQ(steps->load(), pages) << "one page per step";

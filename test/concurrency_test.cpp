@@ -29,7 +29,8 @@ TEST(ConcurrencyTest, EightThreadsInsertFiveHundredRowsEach) {
       start.arrive_and_wait();
       std::vector<std::future<Cursor>> futures;
       futures.reserve(kPerThread);
-      for (int i = 0; i < kPerThread; ++i) futures.push_back(db.execute("INSERT INTO t VALUES (?, ?)", {t, i}));
+      for (int i = 0; i < kPerThread; ++i)
+        futures.push_back(db.execute("INSERT INTO t VALUES (?, ?)", {t, i}));
       for (auto& f : futures) {
         try {
           f.get();

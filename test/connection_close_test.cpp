@@ -50,7 +50,8 @@ bool wait_for_threads(std::size_t at_most, std::chrono::milliseconds timeout = 5
 
 /// 4M rows of a recursive CTE: most of a second of work on the worker.
 constexpr const char* kSlowQuery =
-    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000) SELECT count(*) FROM c";
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 4000000) SELECT count(*) FROM "
+    "c";
 
 class ConnectionCloseTest : public LoopTest {
  protected:
@@ -59,7 +60,8 @@ class ConnectionCloseTest : public LoopTest {
   bool run_alive_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
     uv_timer_t keeper{};
     uv_timer_init(&loop_, &keeper);
-    uv_timer_start(&keeper, [](uv_timer_t*) {}, 1, 1);
+    uv_timer_start(
+        &keeper, [](uv_timer_t*) {}, 1, 1);
     bool ok = run_until(pred, timeout);
     for (int i = 0; i < 20; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
     uv_close(reinterpret_cast<uv_handle_t*>(&keeper), nullptr);
@@ -310,7 +312,8 @@ TEST_F(ConnectionCloseTest, DropDuringALongQueryDoesNotBlock) {
   db = Connection{};  // the last handle
   const auto drop_time = Clock::now() - t0;
   EXPECT_LT(drop_time, 200ms) << "dropping the last handle blocked for "
-                              << std::chrono::duration_cast<std::chrono::milliseconds>(drop_time).count() << " ms";
+                              << std::chrono::duration_cast<std::chrono::milliseconds>(drop_time).count()
+                              << " ms";
   EXPECT_TRUE(run_until([&] { return thread_count() <= baseline; }, 10s)) << "the worker thread did not end";
   run();
 }
@@ -329,7 +332,8 @@ TEST_F(ConnectionCloseTest, DropDuringALongQueryOnAnotherThreadDoesNotBlock) {
   });
   dropper.join();
   EXPECT_LT(drop_time, 200ms) << "dropping the last handle blocked for "
-                              << std::chrono::duration_cast<std::chrono::milliseconds>(drop_time).count() << " ms";
+                              << std::chrono::duration_cast<std::chrono::milliseconds>(drop_time).count()
+                              << " ms";
   EXPECT_TRUE(wait_for_threads(baseline, 10s)) << "the worker thread did not end";
 }
 
@@ -342,7 +346,8 @@ TEST_F(ConnectionCloseTest, FailedConnectRaisesOperationalErrorAndLeavesNoThread
 
 TEST_F(ConnectionCloseTest, FailedLoopConnectInFutureFormLeavesNoThreadNorHandle) {
   const auto baseline = thread_count();
-  expect_error<OperationalError>(error_of(connect(&loop_, "/nonexistent/dir/x.db")), "unable to open database file");
+  expect_error<OperationalError>(error_of(connect(&loop_, "/nonexistent/dir/x.db")),
+                                 "unable to open database file");
   EXPECT_TRUE(run_until([&] { return thread_count() <= baseline; }, 5s))
       << thread_count() << " threads, baseline " << baseline;
   run();  // TearDown checks that the async handle was closed

@@ -188,8 +188,9 @@ TEST_F(CursorAttributes, ArraysizeDefaultsToOne) {
 }
 
 TEST_F(CursorAttributes, ArraysizeDrivesFetchmanyWithoutSize) {
-  Cursor c = db_.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) "
-                         "SELECT i FROM n")
+  Cursor c = db_.execute(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) "
+                    "SELECT i FROM n")
                  .get();
   EXPECT_EQ(c.fetchmany().get().size(), 1U);
   c.set_arraysize(3);

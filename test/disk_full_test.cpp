@@ -17,8 +17,10 @@ TEST_F(DiskFullTest, WriteBeyondMaxPageCountFailsThenSucceedsWhenRaised) {
   db.commit().get();
 
   const auto pages = db.execute_fetchall("PRAGMA page_count").get().at(0).get<std::int64_t>(0);
-  const auto limit =
-      db.execute_fetchall("PRAGMA max_page_count = " + std::to_string(pages)).get().at(0).get<std::int64_t>(0);
+  const auto limit = db.execute_fetchall("PRAGMA max_page_count = " + std::to_string(pages))
+                         .get()
+                         .at(0)
+                         .get<std::int64_t>(0);
   ASSERT_EQ(limit, pages);
 
   // 64 KiB needs many more pages than the database may have now.

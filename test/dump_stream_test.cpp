@@ -92,7 +92,8 @@ TEST_F(DumpStreamTest, ACursorAloneKeepsTheLoopHandleForOtherThreads) {
   // Keep the loop alive while the other thread's submission wakes it.
   uv_timer_t keepalive;
   uv_timer_init(&loop_, &keepalive);
-  uv_timer_start(&keepalive, [](uv_timer_t*) {}, 1, 1);
+  uv_timer_start(
+      &keepalive, [](uv_timer_t*) {}, 1, 1);
   EXPECT_TRUE(run_until([&] { return called; }));
   uv_close(reinterpret_cast<uv_handle_t*>(&keepalive), nullptr);
   EXPECT_EQ(rows.size(), 3U);

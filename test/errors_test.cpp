@@ -14,8 +14,8 @@
 
 namespace {
 
-using uvsqlite::test::contains;
 using uvsqlite::test::catch_as;
+using uvsqlite::test::contains;
 
 namespace u = uvsqlite;
 
@@ -140,11 +140,10 @@ TEST(ErrorMapping, InternalAndNotFoundAreInternalError) {
 }
 
 TEST(ErrorMapping, OperationalCodesAreOperationalError) {
-  for (int code : {SQLITE_ERROR, SQLITE_PERM, SQLITE_ABORT, SQLITE_BUSY, SQLITE_LOCKED,
-                   SQLITE_READONLY, SQLITE_INTERRUPT, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN,
-                   SQLITE_PROTOCOL, SQLITE_EMPTY, SQLITE_SCHEMA}) {
-    EXPECT_EQ(class_of(u::make_sqlite_error(code, "m")), typeid(u::OperationalError))
-        << "code " << code;
+  for (int code : {SQLITE_ERROR, SQLITE_PERM, SQLITE_ABORT, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY,
+                   SQLITE_INTERRUPT, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL,
+                   SQLITE_EMPTY, SQLITE_SCHEMA}) {
+    EXPECT_EQ(class_of(u::make_sqlite_error(code, "m")), typeid(u::OperationalError)) << "code " << code;
   }
 }
 
@@ -203,8 +202,7 @@ TEST(ErrorMapping, ThrowSqliteErrorThrowsTheMappedClass) {
 class SqlErrors : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_.execute(
-           "CREATE TABLE u(a INTEGER PRIMARY KEY, b UNIQUE, c NOT NULL DEFAULT 0, d CHECK (d > 0))")
+    db_.execute("CREATE TABLE u(a INTEGER PRIMARY KEY, b UNIQUE, c NOT NULL DEFAULT 0, d CHECK (d > 0))")
         .get();
     db_.execute("INSERT INTO u VALUES (1, 1, 1, 1)").get();
   }
@@ -245,7 +243,8 @@ TEST_F(SqlErrors, PrimaryKeyIsIntegrityError1555) {
 }
 
 TEST_F(SqlErrors, NotNullIsIntegrityError) {
-  auto e = catch_as<u::IntegrityError>([&] { (void)db_.execute("INSERT INTO u VALUES (3, 3, NULL, 1)").get(); });
+  auto e =
+      catch_as<u::IntegrityError>([&] { (void)db_.execute("INSERT INTO u VALUES (3, 3, NULL, 1)").get(); });
   ASSERT_TRUE(e);
   EXPECT_EQ(e->sqlite_errorcode(), SQLITE_CONSTRAINT_NOTNULL);
   EXPECT_EQ(e->sqlite_errorname(), "SQLITE_CONSTRAINT_NOTNULL");
@@ -253,7 +252,8 @@ TEST_F(SqlErrors, NotNullIsIntegrityError) {
 }
 
 TEST_F(SqlErrors, CheckIsIntegrityError) {
-  auto e = catch_as<u::IntegrityError>([&] { (void)db_.execute("INSERT INTO u VALUES (4, 4, 1, -1)").get(); });
+  auto e =
+      catch_as<u::IntegrityError>([&] { (void)db_.execute("INSERT INTO u VALUES (4, 4, 1, -1)").get(); });
   ASSERT_TRUE(e);
   EXPECT_EQ(e->sqlite_errorcode(), SQLITE_CONSTRAINT_CHECK);
   EXPECT_EQ(e->sqlite_errorname(), "SQLITE_CONSTRAINT_CHECK");

@@ -106,18 +106,6 @@ TEST(ExtensionAfterClose, FailsWithProgrammingError) {
 
 class ExtensionCallbackTest : public LoopTest {
  protected:
-  template <class Start>
-  std::exception_ptr wait_void(Start&& start) {
-    bool done = false;
-    std::exception_ptr error;
-    std::forward<Start>(start)([&](std::exception_ptr e) {
-      error = e;
-      done = true;
-    });
-    EXPECT_FALSE(done) << "the callback ran inside the call";
-    EXPECT_TRUE(run_until([&] { return done; }));
-    return error;
-  }
   std::exception_ptr fetch(const Connection& db, const std::string& sql, std::vector<Row>* rows = nullptr) {
     bool done = false;
     std::exception_ptr error;
@@ -154,8 +142,8 @@ TEST_F(ExtensionCallbackTest, EnableThenLoad) {
 TEST_F(ExtensionCallbackTest, ExplicitEntryPointAndWrongPath) {
   auto db = open();
   EXPECT_FALSE(wait_void([&](auto cb) { db.enable_load_extension(true, std::move(cb)); }));
-  expect_error<OperationalError>(
-      wait_void([&](auto cb) { db.load_extension("/nonexistent/uvsqlite/no_such_extension", std::move(cb)); }));
+  expect_error<OperationalError>(wait_void(
+      [&](auto cb) { db.load_extension("/nonexistent/uvsqlite/no_such_extension", std::move(cb)); }));
   EXPECT_FALSE(wait_void([&](auto cb) { db.load_extension(kExtension, kEntryPoint, std::move(cb)); }));
   std::vector<Row> rows;
   EXPECT_FALSE(fetch(db, "SELECT half(3)", &rows));

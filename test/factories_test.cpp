@@ -102,8 +102,9 @@ using IdNamePair = std::pair<std::int64_t, std::string>;
 class TextFactory : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_.executescript("CREATE TABLE foo(i INT, k TEXT, r REAL, b BLOB, n); "
-                      "INSERT INTO foo VALUES (1, 'hello', 2.5, x'00ff', NULL);")
+    db_.executescript(
+           "CREATE TABLE foo(i INT, k TEXT, r REAL, b BLOB, n); "
+           "INSERT INTO foo VALUES (1, 'hello', 2.5, x'00ff', NULL);")
         .get();
   }
   void TearDown() override { db_.close().get(); }
@@ -299,8 +300,9 @@ TEST_F(TextFactoryCallbacks, ThrowingFactoryExceptionArrivesInTheCallback) {
 class RowCast : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_.executescript("CREATE TABLE people(id INTEGER PRIMARY KEY, name TEXT); "
-                      "INSERT INTO people VALUES (1, 'ada'), (2, 'bob'), (3, 'cy');")
+    db_.executescript(
+           "CREATE TABLE people(id INTEGER PRIMARY KEY, name TEXT); "
+           "INSERT INTO people VALUES (1, 'ada'), (2, 'bob'), (3, 'cy');")
         .get();
   }
   void TearDown() override { db_.close().get(); }
@@ -349,7 +351,8 @@ TEST_F(RowCast, FetchallReturnsOnlyTheRemainingRows) {
 
 TEST_F(RowCast, FetchallAsAStructWithARowConstructor) {
   // Column names, not positions: the constructor reads "id" and "name".
-  std::vector<Person> got = db_.execute("SELECT name, id FROM people ORDER BY id DESC").get().fetchall<Person>().get();
+  std::vector<Person> got =
+      db_.execute("SELECT name, id FROM people ORDER BY id DESC").get().fetchall<Person>().get();
   ASSERT_EQ(got.size(), 3U);
   EXPECT_EQ(got[0].id, 3);
   EXPECT_EQ(got[0].name, "cy");
@@ -399,7 +402,8 @@ TEST_F(RowCast, FetchoneAsTypeOnAnEmptyResultIsNullopt) {
 }
 
 TEST_F(RowCast, WrongArityIsAnInterfaceErrorThroughTheFuture) {
-  auto e = catch_as<uvsqlite::InterfaceError>([&] { (void)select().fetchall<std::tuple<std::int64_t>>().get(); });
+  auto e =
+      catch_as<uvsqlite::InterfaceError>([&] { (void)select().fetchall<std::tuple<std::int64_t>>().get(); });
   EXPECT_TRUE(e);
   EXPECT_THROW((void)(select().fetchone<std::tuple<std::int64_t, std::string, std::string>>().get()),
                uvsqlite::InterfaceError);
@@ -425,8 +429,9 @@ class RowCastCallbacks : public uvsqlite::test::LoopTest {
   void SetUp() override {
     LoopTest::SetUp();
     db_ = open();
-    db_.executescript("CREATE TABLE people(id INTEGER PRIMARY KEY, name TEXT); "
-                      "INSERT INTO people VALUES (1, 'ada'), (2, 'bob');")
+    db_.executescript(
+           "CREATE TABLE people(id INTEGER PRIMARY KEY, name TEXT); "
+           "INSERT INTO people VALUES (1, 'ada'), (2, 'bob');")
         .get();
   }
   void TearDown() override {
@@ -504,11 +509,12 @@ TEST_F(RowCastCallbacks, WrongArityIsAnInterfaceErrorInTheCallbackAndTheConnecti
   std::exception_ptr error;
   bool called = false;
   std::vector<Row> after;
-  select().fetchone<std::tuple<std::int64_t>>([&](std::exception_ptr e, std::optional<std::tuple<std::int64_t>> row) {
-    EXPECT_EQ(row, std::nullopt);
-    error = e;
-    called = true;
-  });
+  select().fetchone<std::tuple<std::int64_t>>(
+      [&](std::exception_ptr e, std::optional<std::tuple<std::int64_t>> row) {
+        EXPECT_EQ(row, std::nullopt);
+        error = e;
+        called = true;
+      });
   db_.execute_fetchall("SELECT count(*) FROM people", [&](std::exception_ptr e, std::vector<Row> rows) {
     EXPECT_FALSE(e);
     after = std::move(rows);

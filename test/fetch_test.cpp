@@ -11,8 +11,8 @@
 
 namespace {
 
-using uvsqlite::test::contains;
 using uvsqlite::test::catch_as;
+using uvsqlite::test::contains;
 using uvsqlite::test::error_as;
 
 using uvsqlite::Cursor;
@@ -37,7 +37,9 @@ class Fetch : public ::testing::Test {
   void TearDown() override { db_.close().get(); }
 
   Cursor select() { return db_.execute("SELECT x FROM t ORDER BY x").get(); }
-  std::int64_t count() { return db_.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<std::int64_t>(0); }
+  std::int64_t count() {
+    return db_.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<std::int64_t>(0);
+  }
 
   uvsqlite::Connection db_ = uvsqlite::connect(":memory:").get();
 };
@@ -88,8 +90,9 @@ TEST_F(Fetch, FetchallReturnsEveryRemainingRow) {
 }
 
 TEST_F(Fetch, FetchallOfManyRows) {
-  auto rows = db_.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
-                          "SELECT i FROM n")
+  auto rows = db_.execute(
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+                     "SELECT i FROM n")
                   .get()
                   .fetchall()
                   .get();
@@ -195,8 +198,7 @@ TEST_F(Fetch, NulByteInTheQueryIsAProgrammingError) {
 }
 
 TEST_F(Fetch, ExecutemanyOfASelectIsAProgrammingError) {
-  auto e = catch_as<uvsqlite::ProgrammingError>(
-      [&] { (void)db_.executemany("SELECT ?", {{1}, {2}}).get(); });
+  auto e = catch_as<uvsqlite::ProgrammingError>([&] { (void)db_.executemany("SELECT ?", {{1}, {2}}).get(); });
   ASSERT_TRUE(e);
   EXPECT_STREQ(e->what(), "executemany() can only execute DML statements.");
 }
@@ -220,9 +222,8 @@ TEST_F(Fetch, ExecutescriptCompletesWithTheCursorAndNoRows) {
 }
 
 TEST_F(Fetch, ExecutescriptStopsAtTheFirstError) {
-  auto e = catch_as<uvsqlite::OperationalError>([&] {
-    (void)db_.executescript("INSERT INTO t VALUES (6); selec; INSERT INTO t VALUES (7);").get();
-  });
+  auto e = catch_as<uvsqlite::OperationalError>(
+      [&] { (void)db_.executescript("INSERT INTO t VALUES (6); selec; INSERT INTO t VALUES (7);").get(); });
   ASSERT_TRUE(e);
   EXPECT_TRUE(contains(e->what(), "near \"selec\": syntax error")) << e->what();
   EXPECT_EQ(count(), 6);
@@ -269,10 +270,18 @@ TEST_F(Fetch, ClosedCursorRejectsFetches) {
     SCOPED_TRACE(which);
     auto e = catch_as<uvsqlite::ProgrammingError>([&] {
       switch (which) {
-        case 0: (void)c.fetchone().get(); break;
-        case 1: (void)c.fetchmany(2).get(); break;
-        case 2: (void)c.fetchall().get(); break;
-        default: (void)c.execute("SELECT 1").get(); break;
+        case 0:
+          (void)c.fetchone().get();
+          break;
+        case 1:
+          (void)c.fetchmany(2).get();
+          break;
+        case 2:
+          (void)c.fetchall().get();
+          break;
+        default:
+          (void)c.execute("SELECT 1").get();
+          break;
       }
     });
     ASSERT_TRUE(e);
@@ -429,11 +438,12 @@ TEST_F(FetchCallbacks, ExecuteInsertCallback) {
   db_.execute("CREATE TABLE k(id INTEGER PRIMARY KEY, v)").get();
   std::optional<std::int64_t> id;
   bool called = false;
-  db_.execute_insert("INSERT INTO k(v) VALUES ('a')", [&](std::exception_ptr e, std::optional<std::int64_t> r) {
-    EXPECT_FALSE(e);
-    id = r;
-    called = true;
-  });
+  db_.execute_insert("INSERT INTO k(v) VALUES ('a')",
+                     [&](std::exception_ptr e, std::optional<std::int64_t> r) {
+                       EXPECT_FALSE(e);
+                       id = r;
+                       called = true;
+                     });
   run();
   ASSERT_TRUE(called);
   EXPECT_EQ(id, std::optional<std::int64_t>(1));

@@ -68,10 +68,12 @@ class FunctionTest : public ::testing::Test {
 
 TEST_F(FunctionTest, ReceivesArgumentsOfEveryType) {
   std::vector<Value> seen;
-  db_.create_function("capture", 5, [&seen](std::span<const Value> args) -> Value {
-       seen.assign(args.begin(), args.end());
-       return static_cast<std::int64_t>(args.size());
-     }).get();
+  db_.create_function("capture", 5,
+                      [&seen](std::span<const Value> args) -> Value {
+                        seen.assign(args.begin(), args.end());
+                        return static_cast<std::int64_t>(args.size());
+                      })
+      .get();
   EXPECT_EQ(one("SELECT capture(NULL, 42, 2.5, 'text', x'00ff')").get<int>(), 5);
   ASSERT_EQ(seen.size(), 5U);
   EXPECT_EQ(seen[0].type(), Type::Null);
@@ -87,10 +89,12 @@ TEST_F(FunctionTest, ReceivesArgumentsOfEveryType) {
 
 TEST_F(FunctionTest, ReceivesBoundParameters) {
   std::vector<Value> seen;
-  db_.create_function("capture", 2, [&seen](std::span<const Value> args) -> Value {
-       seen.assign(args.begin(), args.end());
-       return nullptr;
-     }).get();
+  db_.create_function("capture", 2,
+                      [&seen](std::span<const Value> args) -> Value {
+                        seen.assign(args.begin(), args.end());
+                        return nullptr;
+                      })
+      .get();
   db_.execute_fetchall("SELECT capture(?, ?)", {std::int64_t{1} << 40, bytes({})}).get();
   ASSERT_EQ(seen.size(), 2U);
   EXPECT_EQ(seen[0].get<std::int64_t>(), std::int64_t{1} << 40);
@@ -99,18 +103,20 @@ TEST_F(FunctionTest, ReceivesBoundParameters) {
 }
 
 TEST_F(FunctionTest, ReturnsEveryValueType) {
-  db_.create_function("make", 1, [](std::span<const Value> args) -> Value {
-       const auto kind = args[0].get<std::string>();
-       if (kind == "null") return nullptr;
-       if (kind == "int") return std::int64_t{1} << 40;
-       if (kind == "real") return 0.25;
-       if (kind == "text") return std::string("t\0u", 3);
-       return bytes({1, 2, 3});
-     }).get();
-  const Row r = row(
-      "SELECT make('null'), make('int'), make('real'), make('text'), make('blob'), "
-      "typeof(make('null')), typeof(make('int')), typeof(make('real')), typeof(make('text')), "
-      "typeof(make('blob'))");
+  db_.create_function("make", 1,
+                      [](std::span<const Value> args) -> Value {
+                        const auto kind = args[0].get<std::string>();
+                        if (kind == "null") return nullptr;
+                        if (kind == "int") return std::int64_t{1} << 40;
+                        if (kind == "real") return 0.25;
+                        if (kind == "text") return std::string("t\0u", 3);
+                        return bytes({1, 2, 3});
+                      })
+      .get();
+  const Row r =
+      row("SELECT make('null'), make('int'), make('real'), make('text'), make('blob'), "
+          "typeof(make('null')), typeof(make('int')), typeof(make('real')), typeof(make('text')), "
+          "typeof(make('blob'))");
   EXPECT_TRUE(r[0].is_null());
   EXPECT_EQ(r[1].get<std::int64_t>(), std::int64_t{1} << 40);
   EXPECT_DOUBLE_EQ(r[2].get<double>(), 0.25);
@@ -125,7 +131,8 @@ TEST_F(FunctionTest, ReturnsEveryValueType) {
 
 TEST_F(FunctionTest, UsableInWhereAndOverTableRows) {
   db_.executescript("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3), (4);").get();
-  db_.create_function("twice", 1, [](std::span<const Value> a) -> Value { return a[0].get<std::int64_t>() * 2; })
+  db_.create_function("twice", 1,
+                      [](std::span<const Value> a) -> Value { return a[0].get<std::int64_t>() * 2; })
       .get();
   auto rows = db_.execute_fetchall("SELECT twice(x) FROM t WHERE twice(x) > 4 ORDER BY x").get();
   ASSERT_EQ(rows.size(), 2U);
@@ -134,9 +141,9 @@ TEST_F(FunctionTest, UsableInWhereAndOverTableRows) {
 }
 
 TEST_F(FunctionTest, VariadicTakesAnyNumberOfArguments) {
-  db_.create_function("nargs", -1, [](std::span<const Value> a) -> Value {
-       return static_cast<std::int64_t>(a.size());
-     }).get();
+  db_.create_function("nargs", -1,
+                      [](std::span<const Value> a) -> Value { return static_cast<std::int64_t>(a.size()); })
+      .get();
   const Row r = row("SELECT nargs(), nargs(1), nargs(1, 'a', NULL, 2.0, x'01')");
   EXPECT_EQ(r.get<int>(0), 0);
   EXPECT_EQ(r.get<int>(1), 1);
@@ -145,10 +152,12 @@ TEST_F(FunctionTest, VariadicTakesAnyNumberOfArguments) {
 
 TEST_F(FunctionTest, WrongArgumentCountIsAnOperationalError) {
   bool called = false;
-  db_.create_function("unary", 1, [&called](std::span<const Value>) -> Value {
-       called = true;
-       return 1;
-     }).get();
+  db_.create_function("unary", 1,
+                      [&called](std::span<const Value>) -> Value {
+                        called = true;
+                        return 1;
+                      })
+      .get();
   expect_error<OperationalError>(error_of(db_.execute("SELECT unary(1, 2)")), "wrong number of arguments");
   expect_error<OperationalError>(error_of(db_.execute("SELECT unary()")), "wrong number of arguments");
   EXPECT_FALSE(called);
@@ -179,10 +188,12 @@ TEST_F(FunctionTest, NonDeterministicFunctionIsRefusedInAnIndexExpression) {
 }
 
 TEST_F(FunctionTest, AnExceptionBecomesAnOperationalErrorWithItsMessage) {
-  db_.create_function("boom", 1, [](std::span<const Value> a) -> Value {
-       if (a[0].get<int>() == 1) throw std::runtime_error("boom: the function failed");
-       return a[0];
-     }).get();
+  db_.create_function("boom", 1,
+                      [](std::span<const Value> a) -> Value {
+                        if (a[0].get<int>() == 1) throw std::runtime_error("boom: the function failed");
+                        return a[0];
+                      })
+      .get();
   auto error = error_of(db_.execute_fetchall("SELECT boom(1)"));
   expect_error<OperationalError>(error);
   try {
@@ -198,10 +209,12 @@ TEST_F(FunctionTest, AnExceptionBecomesAnOperationalErrorWithItsMessage) {
 
 TEST_F(FunctionTest, AnExceptionInTheMiddleOfATableFailsTheStatement) {
   db_.executescript("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3);").get();
-  db_.create_function("fail_on_3", 1, [](std::span<const Value> a) -> Value {
-       if (a[0].get<int>() == 3) throw std::runtime_error("three");
-       return a[0];
-     }).get();
+  db_.create_function("fail_on_3", 1,
+                      [](std::span<const Value> a) -> Value {
+                        if (a[0].get<int>() == 3) throw std::runtime_error("three");
+                        return a[0];
+                      })
+      .get();
   expect_error<OperationalError>(error_of(db_.execute_fetchall("SELECT fail_on_3(x) FROM t ORDER BY x")),
                                  "three");
   EXPECT_EQ(db_.execute_fetchall("SELECT fail_on_3(x) FROM t WHERE x < 3").get().size(), 2U);
@@ -224,9 +237,9 @@ TEST_F(FunctionTest, RegisteringAgainReplacesTheFunction) {
 TEST_F(FunctionTest, ReplacedFunctionIsDestroyed) {
   auto token = std::make_shared<int>(0);
   std::weak_ptr<int> watch = token;
-  db_.create_function("holder", 0, [token = std::move(token)](std::span<const Value>) -> Value {
-       return *token;
-     }).get();
+  db_.create_function("holder", 0,
+                      [token = std::move(token)](std::span<const Value>) -> Value { return *token; })
+      .get();
   EXPECT_FALSE(watch.expired());
   db_.create_function("holder", 0, [](std::span<const Value>) -> Value { return 1; }).get();
   EXPECT_TRUE(watch.expired()) << "the replaced callable leaked";
@@ -234,10 +247,12 @@ TEST_F(FunctionTest, ReplacedFunctionIsDestroyed) {
 
 TEST_F(FunctionTest, RunsOnTheWorkerThread) {
   std::thread::id in_function;
-  db_.create_function("where_am_i", 0, [&in_function](std::span<const Value>) -> Value {
-       in_function = std::this_thread::get_id();
-       return nullptr;
-     }).get();
+  db_.create_function("where_am_i", 0,
+                      [&in_function](std::span<const Value>) -> Value {
+                        in_function = std::this_thread::get_id();
+                        return nullptr;
+                      })
+      .get();
   db_.execute_fetchall("SELECT where_am_i()").get();
   const auto worker = db_.call([](sqlite3*) { return std::this_thread::get_id(); }).get();
   EXPECT_NE(in_function, std::this_thread::get_id());
@@ -249,7 +264,8 @@ TEST_F(FunctionTest, CreateAfterCloseFailsWithProgrammingError) {
   db.close().get();
   expect_error<ProgrammingError>(
       error_of(db.create_function("f", 0, [](std::span<const Value>) -> Value { return 1; })));
-  expect_error<ProgrammingError>(error_of(db.create_aggregate("a", 1, [] { return std::make_unique<SumCount>(); })));
+  expect_error<ProgrammingError>(
+      error_of(db.create_aggregate("a", 1, [] { return std::make_unique<SumCount>(); })));
   expect_error<ProgrammingError>(error_of(db.create_collation("c", reverse_order)));
 }
 
@@ -263,10 +279,12 @@ class AggregateTest : public FunctionTest {
            "CREATE TABLE t(g, x);"
            "INSERT INTO t VALUES ('a', 1), ('a', 2), ('b', 10), ('c', 5), ('c', 6), ('c', 7);")
         .get();
-    db_.create_aggregate("sumcount", 1, [this] {
-         ++made_;
-         return std::make_unique<SumCount>();
-       }).get();
+    db_.create_aggregate("sumcount", 1,
+                         [this] {
+                           ++made_;
+                           return std::make_unique<SumCount>();
+                         })
+        .get();
   }
   std::atomic<int> made_{0};
 };
@@ -340,10 +358,12 @@ TEST_F(CollationTest, EmptyCollationRemovesIt) {
 
 TEST_F(CollationTest, RunsOnTheWorkerThread) {
   std::thread::id seen;
-  db_.create_collation("rev", [&seen](std::string_view a, std::string_view b) {
-       seen = std::this_thread::get_id();
-       return reverse_order(a, b);
-     }).get();
+  db_.create_collation("rev",
+                       [&seen](std::string_view a, std::string_view b) {
+                         seen = std::this_thread::get_id();
+                         return reverse_order(a, b);
+                       })
+      .get();
   words("SELECT w FROM words ORDER BY w COLLATE rev");
   EXPECT_EQ(seen, db_.call([](sqlite3*) { return std::this_thread::get_id(); }).get());
 }
@@ -353,19 +373,6 @@ TEST_F(CollationTest, RunsOnTheWorkerThread) {
 
 class FunctionCallbackTest : public LoopTest {
  protected:
-  /// Waits for a void completion given to `start`; returns its error.
-  template <class Start>
-  std::exception_ptr wait_void(Start&& start) {
-    bool done = false;
-    std::exception_ptr error;
-    std::forward<Start>(start)([&](std::exception_ptr e) {
-      error = e;
-      done = true;
-    });
-    EXPECT_FALSE(done) << "the callback ran inside the call";
-    EXPECT_TRUE(run_until([&] { return done; }));
-    return error;
-  }
   /// execute_fetchall in the callback form.
   std::vector<Row> fetch(const Connection& db, const std::string& sql, std::exception_ptr* error = nullptr) {
     bool done = false;
@@ -420,9 +427,11 @@ TEST_F(FunctionCallbackTest, ExceptionArrivesThroughTheCallback) {
 TEST_F(FunctionCallbackTest, RemoveFunction) {
   auto db = open();
   EXPECT_FALSE(wait_void([&](auto cb) {
-    db.create_function("f", 0, [](std::span<const Value>) -> Value { return 1; }, false, std::move(cb));
+    db.create_function(
+        "f", 0, [](std::span<const Value>) -> Value { return 1; }, false, std::move(cb));
   }));
-  EXPECT_FALSE(wait_void([&](auto cb) { db.create_function("f", 0, ScalarFunction{}, false, std::move(cb)); }));
+  EXPECT_FALSE(
+      wait_void([&](auto cb) { db.create_function("f", 0, ScalarFunction{}, false, std::move(cb)); }));
   std::exception_ptr error;
   fetch(db, "SELECT f()", &error);
   expect_error<OperationalError>(error, "no such function: f");
@@ -454,7 +463,8 @@ TEST_F(FunctionCallbackTest, AggregateStepExceptionArrivesThroughTheCallback) {
   auto db = open();
   db.executescript("CREATE TABLE t(x); INSERT INTO t VALUES (1);").get();
   EXPECT_FALSE(wait_void([&](auto cb) {
-    db.create_aggregate("bad_step", 1, [] { return std::make_unique<ThrowingStep>(); }, std::move(cb));
+    db.create_aggregate(
+        "bad_step", 1, [] { return std::make_unique<ThrowingStep>(); }, std::move(cb));
   }));
   std::exception_ptr error;
   fetch(db, "SELECT bad_step(x) FROM t", &error);
@@ -481,7 +491,8 @@ TEST_F(FunctionCallbackTest, CreateAfterCloseFailsWithProgrammingError) {
   auto db = open();
   close(db);
   expect_error<ProgrammingError>(wait_void([&](auto cb) {
-    db.create_function("f", 0, [](std::span<const Value>) -> Value { return 1; }, false, std::move(cb));
+    db.create_function(
+        "f", 0, [](std::span<const Value>) -> Value { return 1; }, false, std::move(cb));
   }));
 }
 

@@ -19,7 +19,8 @@ TEST(FutureTest, WorksWithoutALoop) {
   EXPECT_EQ(db.loop(), nullptr);
   db.execute("CREATE TABLE t(x INTEGER, y TEXT)").get();
   db.execute("INSERT INTO t VALUES (?, ?)", {1, "one"}).get();
-  EXPECT_EQ(db.execute_insert("INSERT INTO t VALUES (?, ?)", {2, "two"}).get(), std::optional<std::int64_t>(2));
+  EXPECT_EQ(db.execute_insert("INSERT INTO t VALUES (?, ?)", {2, "two"}).get(),
+            std::optional<std::int64_t>(2));
   EXPECT_TRUE(db.in_transaction());
   db.commit().get();
   EXPECT_FALSE(db.in_transaction());

@@ -63,7 +63,9 @@ class HookTest : public ::testing::Test {
   }
   void TearDown() override { db_.close().get(); }
 
-  std::int64_t count_long_query() { return db_.execute_fetchall(kLongQuery).get().at(0).get<std::int64_t>(0); }
+  std::int64_t count_long_query() {
+    return db_.execute_fetchall(kLongQuery).get().at(0).get<std::int64_t>(0);
+  }
   std::thread::id worker_thread() {
     return db_.call([](sqlite3*) { return std::this_thread::get_id(); }).get();
   }
@@ -180,7 +182,8 @@ TEST_F(TraceCallbackTest, AThrowingCallbackDoesNotFailTheStatement) {
   db_.set_trace_callback([&calls](std::string_view) {
        ++calls;
        throw std::runtime_error("trace failed");
-     }).get();
+     })
+      .get();
   auto rows = db_.execute_fetchall("SELECT ?, 'y'", {7}).get();
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].get<int>(0), 7);
@@ -195,18 +198,19 @@ TEST_F(TraceCallbackTest, AThrowingCallbackDoesNotFailTheStatement) {
 using AuthorizerTest = HookTest;
 
 TEST_F(AuthorizerTest, DenyingDeleteIsADatabaseError) {
-  db_.set_authorizer([](int action, auto, auto, auto, auto) {
-       return action == SQLITE_DELETE ? AUTH_DENY : AUTH_OK;
-     }).get();
+  db_.set_authorizer(
+         [](int action, auto, auto, auto, auto) { return action == SQLITE_DELETE ? AUTH_DENY : AUTH_OK; })
+      .get();
   expect_not_authorized(error_of(db_.execute("DELETE FROM t")));
   EXPECT_EQ(db_.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), 2);
 }
 
 TEST_F(AuthorizerTest, IgnoringAColumnReadGivesNull) {
-  db_.set_authorizer([](int action, std::optional<std::string_view> table, std::optional<std::string_view> column,
-                        auto, auto) {
+  db_.set_authorizer([](int action, std::optional<std::string_view> table,
+                        std::optional<std::string_view> column, auto, auto) {
        return (action == SQLITE_READ && table == "t" && column == "b") ? AUTH_IGNORE : AUTH_OK;
-     }).get();
+     })
+      .get();
   auto rows = db_.execute_fetchall("SELECT a, b FROM t ORDER BY a").get();
   ASSERT_EQ(rows.size(), 2U);
   EXPECT_EQ(rows[0].get<int>(0), 1);
@@ -216,21 +220,23 @@ TEST_F(AuthorizerTest, IgnoringAColumnReadGivesNull) {
 
 TEST_F(AuthorizerTest, ReceivesTheDetailsOfARead) {
   std::vector<std::string> reads;
-  db_.set_authorizer([&reads](int action, std::optional<std::string_view> table,
-                              std::optional<std::string_view> column, std::optional<std::string_view> database,
-                              std::optional<std::string_view> trigger) {
-       if (action == SQLITE_READ) {
-         reads.push_back(std::string(table.value_or("?")) + "." + std::string(column.value_or("?")) + "@" +
-                         std::string(database.value_or("?")) + (trigger ? "!" : ""));
-       }
-       return AUTH_OK;
-     }).get();
+  db_.set_authorizer(
+         [&reads](int action, std::optional<std::string_view> table, std::optional<std::string_view> column,
+                  std::optional<std::string_view> database, std::optional<std::string_view> trigger) {
+           if (action == SQLITE_READ) {
+             reads.push_back(std::string(table.value_or("?")) + "." + std::string(column.value_or("?")) +
+                             "@" + std::string(database.value_or("?")) + (trigger ? "!" : ""));
+           }
+           return AUTH_OK;
+         })
+      .get();
   db_.execute_fetchall("SELECT b FROM t").get();
   EXPECT_TRUE(contains(reads, "t.b@main")) << ::testing::PrintToString(reads);
 }
 
 TEST_F(AuthorizerTest, AThrowingAuthorizerDenies) {
-  db_.set_authorizer([](int, auto, auto, auto, auto) -> int { throw std::runtime_error("authorizer failed"); })
+  db_.set_authorizer(
+         [](int, auto, auto, auto, auto) -> int { throw std::runtime_error("authorizer failed"); })
       .get();
   expect_not_authorized(error_of(db_.execute_fetchall("SELECT a FROM t")));
 }
@@ -245,7 +251,8 @@ TEST_F(AuthorizerTest, ConfinesUntrustedSqlToSelectOnOneTable) {
   auto rows = db_.execute_fetchall("SELECT x FROM public").get();
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].get<int>(0), 10);
-  expect_not_authorized(error_of(db_.execute_fetchall("SELECT y FROM secret")), "access to secret.y is prohibited");
+  expect_not_authorized(error_of(db_.execute_fetchall("SELECT y FROM secret")),
+                        "access to secret.y is prohibited");
   expect_not_authorized(error_of(db_.execute_fetchall("SELECT x FROM public UNION ALL SELECT y FROM secret")),
                         "access to secret.y is prohibited");
   expect_not_authorized(error_of(db_.execute("INSERT INTO public VALUES (11)")));
@@ -270,7 +277,8 @@ TEST_F(AuthorizerTest, AppliesToStatementsPreparedBeforeIt) {
   // The same SQL ran before the authorizer: a cached statement must be authorized again.
   EXPECT_EQ(db_.execute_fetchall("SELECT y FROM secret").get().size(), 1U);
   db_.set_authorizer(public_only).get();
-  expect_not_authorized(error_of(db_.execute_fetchall("SELECT y FROM secret")), "access to secret.y is prohibited");
+  expect_not_authorized(error_of(db_.execute_fetchall("SELECT y FROM secret")),
+                        "access to secret.y is prohibited");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,7 +301,8 @@ TEST_F(HookThreadTest, HooksRunOnTheWorkerThread) {
   db_.set_authorizer([&authorizer](int, auto, auto, auto, auto) {
        authorizer = std::this_thread::get_id();
        return AUTH_OK;
-     }).get();
+     })
+      .get();
   count_long_query();
   const auto worker = worker_thread();
   EXPECT_NE(worker, std::this_thread::get_id());
@@ -318,18 +327,6 @@ class HookCallbackTest : public LoopTest {
     LoopTest::TearDown();
   }
 
-  template <class Start>
-  std::exception_ptr wait_void(Start&& start) {
-    bool done = false;
-    std::exception_ptr error;
-    std::forward<Start>(start)([&](std::exception_ptr e) {
-      error = e;
-      done = true;
-    });
-    EXPECT_FALSE(done) << "the callback ran inside the call";
-    EXPECT_TRUE(run_until([&] { return done; }));
-    return error;
-  }
   std::vector<Row> fetch(const std::string& sql, std::exception_ptr* error = nullptr, Params params = {}) {
     bool done = false;
     std::vector<Row> rows;
@@ -396,8 +393,9 @@ TEST_F(HookCallbackTest, ThrowingTraceCallbackDoesNotFailTheStatement) {
 
 TEST_F(HookCallbackTest, AuthorizerDeniesDeleteAndIsRemovable) {
   EXPECT_FALSE(wait_void([&](auto cb) {
-    db_.set_authorizer([](int action, auto, auto, auto, auto) { return action == SQLITE_DELETE ? AUTH_DENY : AUTH_OK; },
-                       std::move(cb));
+    db_.set_authorizer(
+        [](int action, auto, auto, auto, auto) { return action == SQLITE_DELETE ? AUTH_DENY : AUTH_OK; },
+        std::move(cb));
   }));
   std::exception_ptr error;
   fetch("DELETE FROM t", &error);
@@ -410,14 +408,16 @@ TEST_F(HookCallbackTest, AuthorizerDeniesDeleteAndIsRemovable) {
 
 TEST_F(HookCallbackTest, AuthorizerIgnoreAndThrow) {
   EXPECT_FALSE(wait_void([&](auto cb) {
-    db_.set_authorizer([](int action, auto, auto, auto, auto) { return action == SQLITE_READ ? AUTH_IGNORE : AUTH_OK; },
-                       std::move(cb));
+    db_.set_authorizer(
+        [](int action, auto, auto, auto, auto) { return action == SQLITE_READ ? AUTH_IGNORE : AUTH_OK; },
+        std::move(cb));
   }));
   auto rows = fetch("SELECT a FROM t");
   ASSERT_EQ(rows.size(), 2U);
   EXPECT_TRUE(rows[0][0].is_null());
   EXPECT_FALSE(wait_void([&](auto cb) {
-    db_.set_authorizer([](int, auto, auto, auto, auto) -> int { throw std::runtime_error("no"); }, std::move(cb));
+    db_.set_authorizer([](int, auto, auto, auto, auto) -> int { throw std::runtime_error("no"); },
+                       std::move(cb));
   }));
   std::exception_ptr error;
   fetch("SELECT a FROM t", &error);

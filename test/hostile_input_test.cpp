@@ -23,9 +23,7 @@ class HostileInputTest : public LoopTest {
     close(db_);
     LoopTest::TearDown();
   }
-  void expect_still_works() {
-    EXPECT_EQ(db_.execute_fetchall("SELECT 41 + 1").get().at(0).get<int>(0), 42);
-  }
+  void expect_still_works() { EXPECT_EQ(db_.execute_fetchall("SELECT 41 + 1").get().at(0).get<int>(0), 42); }
   void lower_length_limit(int limit) {
     db_.call([limit](sqlite3* d) { sqlite3_limit(d, SQLITE_LIMIT_LENGTH, limit); }).get();
   }

@@ -119,7 +119,8 @@ TEST_F(IterationTest, ThrowsProgrammingErrorAtOnceWithoutALoop) {
   auto db = connect(":memory:").get();
   auto cur = db.execute(rows_query(10)).get();
   bool called = false;
-  EXPECT_THROW(cur.each([&](Row) { called = true; }, [&](std::exception_ptr) { called = true; }), ProgrammingError);
+  EXPECT_THROW(cur.each([&](Row) { called = true; }, [&](std::exception_ptr) { called = true; }),
+               ProgrammingError);
   EXPECT_FALSE(called);
   // Nothing was consumed.
   EXPECT_EQ(cur.fetchall().get().size(), 10u);

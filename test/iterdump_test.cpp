@@ -22,23 +22,13 @@ namespace {
 
 using uvsqlite::Connection;
 using uvsqlite::Row;
+using uvsqlite::test::describe;
 using uvsqlite::test::error_of;
 using uvsqlite::test::expect_error;
 using Lines = std::vector<std::string>;
 
 /// What Python 3.11's iterdump() raises for a table whose name has a single quote.
 constexpr const char* kQuoteError = "near \"\" VALUES('||quote(\"\": syntax error";
-
-std::string describe(const std::exception_ptr& e) {
-  if (!e) return "none";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  } catch (...) {
-    return "?";
-  }
-}
 
 std::string show(const uvsqlite::Value& v) {
   switch (v.type()) {
@@ -77,8 +67,7 @@ constexpr const char* kValuesSql =
     "INSERT INTO v(x) VALUES (NULL), (0), (42), (-7), (-9223372036854775808), (9223372036854775807),\n"
     "  (1e300), (-0.5), (0.1), (1.5), (100.0), (1e-300), (3.141592653589793),\n"
     "  ('it''s'), ('say \"hi\"'), ('two\n"
-    "lines'), ('héllo ☃ 日本'), (''), (x''), (x'00ff');\n"
-    ;
+    "lines'), ('héllo ☃ 日本'), (''), (x''), (x'00ff');\n";
 constexpr const char* kAutoincrementSql =
     "CREATE TABLE items(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);\n"
     "CREATE TABLE notes(id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT);\n"
@@ -86,8 +75,7 @@ constexpr const char* kAutoincrementSql =
     "INSERT INTO items(name) VALUES ('a'), ('b'), ('c');\n"
     "DELETE FROM items WHERE id = 3;\n"
     "INSERT INTO notes(id, body) VALUES (41, 'n');\n"
-    "INSERT INTO plain VALUES (1);\n"
-    ;
+    "INSERT INTO plain VALUES (1);\n";
 constexpr const char* kSchemaSql =
     "CREATE TABLE b(x INTEGER, y TEXT);\n"
     "CREATE INDEX b_y ON b(y);\n"
@@ -95,16 +83,14 @@ constexpr const char* kSchemaSql =
     "CREATE VIEW bv AS SELECT x FROM b WHERE x > 1;\n"
     "CREATE TABLE log(msg TEXT);\n"
     "CREATE TRIGGER b_ins AFTER INSERT ON b BEGIN INSERT INTO log VALUES ('ins ' || new.x); END;\n"
-    "INSERT INTO b VALUES (1, 'one'), (2, 'two');\n"
-    ;
+    "INSERT INTO b VALUES (1, 'one'), (2, 'two');\n";
 constexpr const char* kHostileSql =
     "CREATE TABLE \"we\"\"ird tab\" (\"co\"\"l\" INTEGER, \"sp ace\" TEXT, \"it's\" REAL, \"ünï\" BLOB);\n"
     "INSERT INTO \"we\"\"ird tab\" VALUES (1, 'a b', 1.5, x'01'), (2, NULL, NULL, NULL);\n"
     "CREATE TABLE \"tâble ☃\" (\"clé\" TEXT, \"名前\" INTEGER);\n"
     "INSERT INTO \"tâble ☃\" VALUES ('v', 2);\n"
     "CREATE TABLE [select] (\"from\" INTEGER, [where] TEXT);\n"
-    "INSERT INTO [select] VALUES (7, 'w');\n"
-    ;
+    "INSERT INTO [select] VALUES (7, 'w');\n";
 constexpr const char* kOrderSql =
     "CREATE TABLE zeta(a);\n"
     "CREATE TABLE Alpha(a);\n"
@@ -114,24 +100,20 @@ constexpr const char* kOrderSql =
     "INSERT INTO zeta VALUES (3);\n"
     "INSERT INTO Alpha VALUES (1);\n"
     "INSERT INTO beta VALUES (2);\n"
-    "INSERT INTO Zulu VALUES (4);\n"
-    ;
+    "INSERT INTO Zulu VALUES (4);\n";
 constexpr const char* kAnalyzeSql =
     "CREATE TABLE s(a INTEGER, b TEXT);\n"
     "CREATE INDEX s_a ON s(a);\n"
     "INSERT INTO s VALUES (1, 'x'), (2, 'y'), (3, 'z');\n"
-    "ANALYZE;\n"
-    ;
+    "ANALYZE;\n";
 constexpr const char* kFts5Sql =
     "CREATE VIRTUAL TABLE f USING fts5(body);\n"
-    "INSERT INTO f VALUES ('hello world');\n"
-    ;
+    "INSERT INTO f VALUES ('hello world');\n";
 constexpr const char* kQuoteInTableNameSql =
     "CREATE TABLE a(x);\n"
     "INSERT INTO a VALUES (1);\n"
     "CREATE TABLE \"it's\"(x);\n"
-    "INSERT INTO \"it's\" VALUES (2);\n"
-    ;
+    "INSERT INTO \"it's\" VALUES (2);\n";
 // Python 3.11 for kValuesSql
 const Lines kValuesLines = {
     "BEGIN TRANSACTION;",
@@ -230,7 +212,8 @@ const Lines kAnalyzeLines = {
 const Lines kFts5Lines = {
     "BEGIN TRANSACTION;",
     "PRAGMA writable_schema=ON;",
-    "INSERT INTO sqlite_master(type,name,tbl_name,rootpage,sql)VALUES('table','f','f',0,'CREATE VIRTUAL TABLE f USING fts5(body)');",
+    "INSERT INTO sqlite_master(type,name,tbl_name,rootpage,sql)VALUES('table','f','f',0,'CREATE VIRTUAL "
+    "TABLE f USING fts5(body)');",
     "INSERT INTO \"f\" VALUES('hello world');",
     "CREATE TABLE 'f_config'(k PRIMARY KEY, v) WITHOUT ROWID;",
     "INSERT INTO \"f_config\" VALUES('version',4);",
@@ -394,7 +377,8 @@ class Iterdump : public uvsqlite::test::LoopTest {
 
   /// (type, name, tbl_name, sql) of every schema object, in a stable order.
   static std::vector<Row> schema(const Connection& db) {
-    return db.execute_fetchall("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").get();
+    return db.execute_fetchall("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+        .get();
   }
 
   Connection db_;
@@ -413,7 +397,9 @@ TEST_F(Iterdump, DumpPutsTheAutoincrementSequenceLast) {
   EXPECT_EQ(dump_of(kAutoincrementSql), kAutoincrementLines);
 }
 
-TEST_F(Iterdump, DumpPutsIndexesViewsAndTriggersAfterTheData) { EXPECT_EQ(dump_of(kSchemaSql), kSchemaLines); }
+TEST_F(Iterdump, DumpPutsIndexesViewsAndTriggersAfterTheData) {
+  EXPECT_EQ(dump_of(kSchemaSql), kSchemaLines);
+}
 
 TEST_F(Iterdump, DumpOfHostileTableAndColumnNames) { EXPECT_EQ(dump_of(kHostileSql), kHostileLines); }
 
@@ -536,9 +522,10 @@ TEST_F(Iterdump, StreamedDumpOfAMultipleOfTheChunk) {
 
 TEST_F(Iterdump, StreamedDumpOfALargeTableDeliversEveryLine) {
   constexpr int kRows = 20000;
-  db_.executescript("CREATE TABLE big(i INTEGER, s TEXT);"
-                    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) "
-                    "INSERT INTO big SELECT i, 'row ' || i FROM c;")
+  db_.executescript(
+         "CREATE TABLE big(i INTEGER, s TEXT);"
+         "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) "
+         "INSERT INTO big SELECT i, 'row ' || i FROM c;")
       .get();
   Stream s = stream(db_, 100);
   ASSERT_FALSE(s.error) << describe(s.error);
@@ -589,8 +576,8 @@ TEST_F(Iterdump, StreamedDumpMakesTheNextChunkOnlyAfterThePreviousWasHandedOver)
   EXPECT_TRUE(run_until([&] { return done; }));
   run();
   // 7 lines: BEGIN, CREATE, 4 INSERTs, COMMIT. The short last chunk ends the stream at once.
-  EXPECT_EQ(events, (std::vector<std::string>{"chunk 1 of 2", "job 1", "chunk 2 of 2", "job 2", "chunk 3 of 2",
-                                              "job 3", "chunk 4 of 1", "done", "job 4"}));
+  EXPECT_EQ(events, (std::vector<std::string>{"chunk 1 of 2", "job 1", "chunk 2 of 2", "job 2",
+                                              "chunk 3 of 2", "job 3", "chunk 4 of 1", "done", "job 4"}));
 }
 
 TEST_F(Iterdump, StreamedDumpErrorEndsTheStream) {
@@ -688,7 +675,8 @@ TEST_F(Iterdump, DumpRestoresTheSameDatabase) {
   // The trigger came after the data: restoring did not fire it again.
   EXPECT_EQ(copy.execute_fetchall("SELECT count(*) FROM log").get().at(0).get<int>(0), 2);
   // AUTOINCREMENT carries on from the restored sequence.
-  EXPECT_EQ(copy.execute_insert("INSERT INTO items(name) VALUES ('d')").get(), std::optional<std::int64_t>(4));
+  EXPECT_EQ(copy.execute_insert("INSERT INTO items(name) VALUES ('d')").get(),
+            std::optional<std::int64_t>(4));
   copy.commit().get();
   // And the copy dumps to the same lines (plus the new row).
   Lines again = copy.iterdump().get();
@@ -696,7 +684,8 @@ TEST_F(Iterdump, DumpRestoresTheSameDatabase) {
   auto at = std::find(expected.begin(), expected.end(), "INSERT INTO \"items\" VALUES(2,'b');");
   ASSERT_NE(at, expected.end());
   expected.insert(at + 1, "INSERT INTO \"items\" VALUES(4,'d');");
-  std::replace(expected.begin(), expected.end(), std::string("INSERT INTO \"sqlite_sequence\" VALUES('items',3);"),
+  std::replace(expected.begin(), expected.end(),
+               std::string("INSERT INTO \"sqlite_sequence\" VALUES('items',3);"),
                std::string("INSERT INTO \"sqlite_sequence\" VALUES('items',4);"));
   EXPECT_EQ(again, expected);
   close(copy);

@@ -106,20 +106,22 @@ TEST_F(LoopBridgeTest, CallbacksRunInSubmissionOrder) {
         ++inserts;
         break;
       case 1:
-        db.execute_fetchall("SELECT count(*) FROM t", [&, i, inserts](std::exception_ptr e, std::vector<Row> rows) {
-          EXPECT_FALSE(e);
-          // The query ran after exactly the inserts submitted before it.
-          if (!e) {
-            EXPECT_EQ(rows.at(0).get<std::int64_t>(0), inserts) << "op " << i;
-          }
-          order.push_back(i);
-        });
+        db.execute_fetchall("SELECT count(*) FROM t",
+                            [&, i, inserts](std::exception_ptr e, std::vector<Row> rows) {
+                              EXPECT_FALSE(e);
+                              // The query ran after exactly the inserts submitted before it.
+                              if (!e) {
+                                EXPECT_EQ(rows.at(0).get<std::int64_t>(0), inserts) << "op " << i;
+                              }
+                              order.push_back(i);
+                            });
         break;
       case 2:
-        db.execute_insert("INSERT INTO t VALUES (?)", {i}, [&, i](std::exception_ptr e, std::optional<std::int64_t>) {
-          EXPECT_FALSE(e);
-          order.push_back(i);
-        });
+        db.execute_insert("INSERT INTO t VALUES (?)", {i},
+                          [&, i](std::exception_ptr e, std::optional<std::int64_t>) {
+                            EXPECT_FALSE(e);
+                            order.push_back(i);
+                          });
         ++inserts;
         break;
       default:
@@ -288,7 +290,8 @@ TEST_F(LoopBridgeTest, DefaultErrorHandlerTerminates) {
   EXPECT_DEATH(
       {
         auto db = open();
-        db.execute("SELECT 1", [](std::exception_ptr, Cursor) { throw std::runtime_error("boom from callback"); });
+        db.execute("SELECT 1",
+                   [](std::exception_ptr, Cursor) { throw std::runtime_error("boom from callback"); });
         run_until([] { return false; }, 5s);
         std::exit(0);  // not reached when the default handler terminates
       },
@@ -302,7 +305,8 @@ TEST_F(LoopBridgeTest, EmptyErrorHandlerRestoresTheDefault) {
         auto db = open();
         db.set_error_handler([](std::exception_ptr) {});
         db.set_error_handler({});
-        db.execute("SELECT 1", [](std::exception_ptr, Cursor) { throw std::runtime_error("boom after reset"); });
+        db.execute("SELECT 1",
+                   [](std::exception_ptr, Cursor) { throw std::runtime_error("boom after reset"); });
         run_until([] { return false; }, 5s);
         std::exit(0);
       },

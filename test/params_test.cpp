@@ -203,8 +203,7 @@ TEST_F(ParamsTest, ExecutemanyBindsEachSet) {
   seq.emplace_back(Params{1, "one"});
   seq.emplace_back(Params{2, "two"});
   db_.executemany("INSERT INTO t VALUES (?, ?)", seq).get();
-  db_.executemany("INSERT INTO t VALUES (:a, :b)",
-                  std::vector<Params>{Params{{"a", 3}, {"b", "three"}}})
+  db_.executemany("INSERT INTO t VALUES (:a, :b)", std::vector<Params>{Params{{"a", 3}, {"b", "three"}}})
       .get();
   auto rows = db_.execute_fetchall("SELECT a, b FROM t ORDER BY a").get();
   ASSERT_EQ(rows.size(), 3U);

@@ -57,7 +57,8 @@ RunResult run_never_close(const std::string& arg, std::chrono::milliseconds limi
   auto drain = [&] {
     char buf[256];
     ssize_t n = 0;
-    while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0) result.output.append(buf, static_cast<std::size_t>(n));
+    while ((n = read(pipe_fds[0], buf, sizeof buf)) > 0)
+      result.output.append(buf, static_cast<std::size_t>(n));
   };
   for (;;) {
     drain();
@@ -83,7 +84,8 @@ void expect_clean_exit(const RunResult& r) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.elapsed).count();
   EXPECT_TRUE(r.exited_in_time) << "the program was still running after " << ms << " ms (killed)";
   if (r.exited_in_time) {
-    EXPECT_TRUE(WIFEXITED(r.status)) << "terminated by signal " << (WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0);
+    EXPECT_TRUE(WIFEXITED(r.status)) << "terminated by signal "
+                                     << (WIFSIGNALED(r.status) ? WTERMSIG(r.status) : 0);
     if (WIFEXITED(r.status)) {
       EXPECT_EQ(WEXITSTATUS(r.status), 0);
     }

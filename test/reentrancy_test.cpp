@@ -27,10 +27,14 @@ enum class Seen { Nothing, Success, ProgrammingError, OtherError };
 
 const char* name(Seen s) {
   switch (s) {
-    case Seen::Nothing: return "nothing (the function did not run)";
-    case Seen::Success: return "success";
-    case Seen::ProgrammingError: return "ProgrammingError";
-    case Seen::OtherError: return "another error";
+    case Seen::Nothing:
+      return "nothing (the function did not run)";
+    case Seen::Success:
+      return "success";
+    case Seen::ProgrammingError:
+      return "ProgrammingError";
+    case Seen::OtherError:
+      return "another error";
   }
   return "?";
 }
@@ -76,10 +80,12 @@ class ReentrancyTest : public ::testing::Test {
 TEST_F(ReentrancyTest, ExecuteGetInsideASqlFunctionIsAProgrammingError) {
   Seen seen = Seen::Nothing;
   // The function holds a handle to its own connection (released when the database closes).
-  db_.create_function("nested", 0, [db = db_, &seen](std::span<const Value>) -> Value {
-       seen = outcome_of([&] { db.execute("SELECT 1").get(); });
-       return "outer done";
-     }).get();
+  db_.create_function("nested", 0,
+                      [db = db_, &seen](std::span<const Value>) -> Value {
+                        seen = outcome_of([&] { db.execute("SELECT 1").get(); });
+                        return "outer done";
+                      })
+      .get();
   auto outer = db_.execute_fetchall("SELECT nested()");
   auto rows = get_within(outer);
   ASSERT_EQ(rows.size(), 1U);
@@ -90,17 +96,20 @@ TEST_F(ReentrancyTest, ExecuteGetInsideASqlFunctionIsAProgrammingError) {
 
 TEST_F(ReentrancyTest, OtherFutureFormsInsideASqlFunctionAreProgrammingErrors) {
   std::vector<Seen> seen;
-  db_.create_function("nested", 0, [db = db_, &seen](std::span<const Value>) -> Value {
-       seen.push_back(outcome_of([&] { db.execute_fetchall("SELECT 1").get(); }));
-       seen.push_back(outcome_of([&] { db.call([](sqlite3*) { return 1; }).get(); }));
-       seen.push_back(outcome_of([&] { db.commit().get(); }));
-       seen.push_back(outcome_of([&] { db.cursor().get(); }));
-       return 1;
-     }).get();
+  db_.create_function("nested", 0,
+                      [db = db_, &seen](std::span<const Value>) -> Value {
+                        seen.push_back(outcome_of([&] { db.execute_fetchall("SELECT 1").get(); }));
+                        seen.push_back(outcome_of([&] { db.call([](sqlite3*) { return 1; }).get(); }));
+                        seen.push_back(outcome_of([&] { db.commit().get(); }));
+                        seen.push_back(outcome_of([&] { db.cursor().get(); }));
+                        return 1;
+                      })
+      .get();
   auto outer = db_.execute_fetchall("SELECT nested()");
   EXPECT_EQ(get_within(outer).size(), 1U);
   ASSERT_EQ(seen.size(), 4U);
-  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], Seen::ProgrammingError) << i << ": " << name(seen[i]);
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    EXPECT_EQ(seen[i], Seen::ProgrammingError) << i << ": " << name(seen[i]);
   expect_serves(db_);
 }
 
@@ -113,7 +122,8 @@ TEST_F(ReentrancyTest, ExecuteGetInsideAHookIsAProgrammingError) {
          seen = outcome_of([&] { db.execute_fetchall("SELECT 1").get(); });
        }
        return AUTH_OK;
-     }).get();
+     })
+      .get();
   auto outer = db_.execute_fetchall("SELECT 7");
   EXPECT_EQ(get_within(outer).at(0).get<int>(0), 7);
   EXPECT_EQ(seen, Seen::ProgrammingError) << name(seen);
@@ -126,11 +136,13 @@ TEST_F(ReentrancyTest, ExecuteGetInsideAHookIsAProgrammingError) {
 
 TEST_F(ReentrancyTest, CloseInsideASqlFunctionIsRefusedAndTheConnectionStaysOpen) {
   Seen seen = Seen::Nothing;
-  db_.create_function("close_me", 0, [db = db_, &seen](std::span<const Value>) -> Value {
-       auto closed = db.close();
-       seen = outcome_of([&] { closed.get(); });
-       return 1;
-     }).get();
+  db_.create_function("close_me", 0,
+                      [db = db_, &seen](std::span<const Value>) -> Value {
+                        auto closed = db.close();
+                        seen = outcome_of([&] { closed.get(); });
+                        return 1;
+                      })
+      .get();
   auto outer = db_.execute_fetchall("SELECT close_me()");
   EXPECT_EQ(get_within(outer).at(0).get<int>(0), 1);
   EXPECT_EQ(seen, Seen::ProgrammingError) << name(seen);
@@ -162,16 +174,19 @@ TEST_F(ReentrancyTest, ThrowingAggregateLeavesTheWorkerAlive) {
   db_.create_aggregate("factory_throws", 1, []() -> std::unique_ptr<Aggregate> { throw 3; }).get();
   db_.create_aggregate("factory_null", 1, [] { return std::unique_ptr<Aggregate>(); }).get();
   expect_error<OperationalError>(error_of(db_.execute_fetchall("SELECT agg(1)")));
-  expect_error<OperationalError>(error_of(db_.execute_fetchall("SELECT agg(x) FROM (SELECT 1 AS x) WHERE 0")));
+  expect_error<OperationalError>(
+      error_of(db_.execute_fetchall("SELECT agg(x) FROM (SELECT 1 AS x) WHERE 0")));
   expect_error<OperationalError>(error_of(db_.execute_fetchall("SELECT factory_throws(1)")));
   expect_error<OperationalError>(error_of(db_.execute_fetchall("SELECT factory_null(1)")));
   expect_serves(db_);
 }
 
 TEST_F(ReentrancyTest, ThrowingCollationLeavesTheWorkerAlive) {
-  db_.create_collation("bad", [](std::string_view, std::string_view) -> int { throw std::runtime_error("x"); })
+  db_.create_collation("bad",
+                       [](std::string_view, std::string_view) -> int { throw std::runtime_error("x"); })
       .get();
-  auto rows = db_.execute_fetchall("SELECT v FROM (SELECT 'b' AS v UNION ALL SELECT 'a') ORDER BY v COLLATE bad");
+  auto rows =
+      db_.execute_fetchall("SELECT v FROM (SELECT 'b' AS v UNION ALL SELECT 'a') ORDER BY v COLLATE bad");
   EXPECT_EQ(get_within(rows).size(), 2U);
   expect_serves(db_);
 }
@@ -179,8 +194,8 @@ TEST_F(ReentrancyTest, ThrowingCollationLeavesTheWorkerAlive) {
 TEST_F(ReentrancyTest, ThrowingProgressHandlerLeavesTheWorkerAlive) {
   db_.set_progress_handler([]() -> int { throw 5; }, 10).get();
   expect_error<OperationalError>(
-      error_of(db_.execute_fetchall(
-          "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000) SELECT count(*) FROM c")),
+      error_of(db_.execute_fetchall("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x "
+                                    "< 10000) SELECT count(*) FROM c")),
       "interrupted");
   db_.set_progress_handler(ProgressHandler{}, 0).get();
   expect_serves(db_);
@@ -204,9 +219,12 @@ TEST_F(ReentrancyTest, ThrowingAuthorizerLeavesTheWorkerAlive) {
 TEST_F(ReentrancyTest, AFutureOfAnotherConnectionCanBeWaitedOnInsideASqlFunction) {
   auto other = connect(":memory:").get();
   other.executescript("CREATE TABLE kv(k, v); INSERT INTO kv VALUES ('answer', 42);").get();
-  db_.create_function("lookup", 1, [&other](std::span<const Value> args) -> Value {
-       return other.execute_fetchall("SELECT v FROM kv WHERE k = ?", {args[0]}).get().at(0)[0];
-     }).get();
+  db_.create_function(
+         "lookup", 1,
+         [&other](std::span<const Value> args) -> Value {
+           return other.execute_fetchall("SELECT v FROM kv WHERE k = ?", {args[0]}).get().at(0)[0];
+         })
+      .get();
   auto outer = db_.execute_fetchall("SELECT lookup('answer')");
   auto rows = get_within(outer);
   ASSERT_EQ(rows.size(), 1U);

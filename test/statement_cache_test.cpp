@@ -60,7 +60,8 @@ TEST_F(StatementCache, SameSqlReusesOnePreparedStatement) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(firsts(db_.execute("SELECT 42").get().fetchall().get()), (Ints{42}));
   }
-  auto rows = db_.execute_fetchall("SELECT count(*), max(run) FROM sqlite_stmt WHERE sql = 'SELECT 42'").get();
+  auto rows =
+      db_.execute_fetchall("SELECT count(*), max(run) FROM sqlite_stmt WHERE sql = 'SELECT 42'").get();
   ASSERT_EQ(rows.size(), 1U);
   EXPECT_EQ(rows[0].get<std::int64_t>(0), 1) << "one prepared statement for the repeated SQL";
   EXPECT_EQ(rows[0].get<std::optional<std::int64_t>>(1), std::optional<std::int64_t>(5))

@@ -61,8 +61,7 @@ TEST_F(ThreadpoolTest, FsAndQueueWorkStayPromptWhileEightConnectionsAreBusy) {
                        }),
             0);
   ASSERT_EQ(uv_queue_work(
-                &loop_, &work_req,
-                [](uv_work_t* req) { static_cast<Probe*>(req->data)->work_ran = true; },
+                &loop_, &work_req, [](uv_work_t* req) { static_cast<Probe*>(req->data)->work_ran = true; },
                 [](uv_work_t* req, int status) {
                   auto* p = static_cast<Probe*>(req->data);
                   EXPECT_EQ(status, 0);

@@ -47,6 +47,20 @@ class LoopTest : public ::testing::Test {
   Connection open(const std::string& path = ":memory:", Options options = {});
   /// close() in the callback form, then runs the loop until it completed.
   void close(const Connection& db);
+  /// Starts a void operation in the callback form (`start` receives the callback), checks that
+  /// it is not called back inside the call, runs the loop until it is, and returns its error.
+  template <class Start>
+  std::exception_ptr wait_void(Start&& start) {
+    bool done = false;
+    std::exception_ptr error;
+    std::forward<Start>(start)([&](std::exception_ptr e) {
+      error = e;
+      done = true;
+    });
+    EXPECT_FALSE(done) << "the callback ran inside the call";
+    EXPECT_TRUE(run_until([&] { return done; }));
+    return error;
+  }
 
   uv_loop_t loop_{};
   TempDir dir_;
@@ -100,6 +114,18 @@ std::optional<E> error_as(const std::exception_ptr& p) {
     return std::nullopt;
   }
   return catch_as<E>([&] { std::rethrow_exception(p); });
+}
+
+/// what() of the exception `e` holds, "none" for null, "?" for a non-std exception.
+inline std::string describe(const std::exception_ptr& e) {
+  if (!e) return "none";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "?";
+  }
 }
 
 /// The exception a future holds, or null when it holds a value.
