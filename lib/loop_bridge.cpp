@@ -1,15 +1,29 @@
 #include "loop_bridge.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
+#include "spin.hpp"
 #include "uvsqlite/errors.hpp"
 
 namespace uvsqlite::detail {
 
-// The uv handle and the reference that keeps the bridge alive until the close callback.
+namespace {
+// Bumped by every post() in the process: a spinning bridge gives way when another bridge (maybe
+// on its own loop) has a completion, so that one bridge's spin never delays another's delivery.
+std::atomic<std::uint64_t> g_posts{0};
+
+// The longest one idle callback delivers and waits for chained completions before it lets the
+// loop poll for I/O and run timers.
+constexpr std::uint64_t kTurnNanoseconds = 50'000;
+}  // namespace
+
+// The uv handles and the reference that keeps the bridge alive until both close callbacks ran.
 struct LoopBridge::AsyncHandle {
   uv_async_t async{};
+  uv_idle_t idle{};
+  int open_handles = 2;
   std::shared_ptr<LoopBridge> bridge;
 };
 
@@ -31,19 +45,41 @@ void LoopBridge::open_locked() {
     delete h;
     throw OperationalError(std::string("uv_async_init failed: ") + uv_strerror(rc));
   }
+  uv_idle_init(loop_, &h->idle);  // cannot fail
   h->bridge = shared_from_this();
   h->async.data = h;
+  h->idle.data = h;
   uv_unref(reinterpret_cast<uv_handle_t*>(&h->async));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&h->idle));
   handle_ = h;
 }
 
 void LoopBridge::close_locked() noexcept {
   AsyncHandle* h = handle_;
   handle_ = nullptr;
+  spinning_ = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&h->async), &LoopBridge::on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&h->idle), &LoopBridge::on_close);
 }
 
-void LoopBridge::on_close(uv_handle_t* handle) { delete static_cast<AsyncHandle*>(handle->data); }
+void LoopBridge::on_close(uv_handle_t* handle) {
+  auto* h = static_cast<AsyncHandle*>(handle->data);
+  if (--h->open_handles == 0) delete h;
+}
+
+void LoopBridge::start_spinning_locked() noexcept {
+  spin_deadline_ = spin_clock() + kSpinNanoseconds;
+  if (!spinning_ && handle_ != nullptr) {
+    spinning_ = true;
+    uv_idle_start(&handle_->idle, &LoopBridge::on_idle);
+  }
+}
+
+void LoopBridge::stop_spinning_locked() noexcept {
+  if (!spinning_) return;
+  spinning_ = false;
+  uv_idle_stop(&handle_->idle);
+}
 
 void LoopBridge::expect() {
   std::lock_guard lock(mutex_);
@@ -56,20 +92,25 @@ void LoopBridge::expect() {
     }
     open_locked();
   }
-  if (++outstanding_ == 1) {
-    if (here) {
-      uv_ref(reinterpret_cast<uv_handle_t*>(&handle_->async));
-    } else {
-      uv_async_send(&handle_->async);  // the loop thread references the handle in drain()
-    }
+  if (++outstanding_ == 1 && !here) {
+    uv_async_send(&handle_->async);  // the loop thread references the handle in drain()
+    return;
+  }
+  if (here) {
+    if (outstanding_ == 1) uv_ref(reinterpret_cast<uv_handle_t*>(&handle_->async));
+    // The caller will most likely wait for this job next: be spinning when it completes.
+    start_spinning_locked();
   }
 }
 
 void LoopBridge::post(std::unique_ptr<Delivery> delivery) noexcept {
   std::lock_guard lock(mutex_);
   ready_.push_back(std::move(delivery));
-  // outstanding_ > 0 keeps the handle open until this delivery ran.
-  uv_async_send(&handle_->async);
+  has_ready_.store(true, std::memory_order_release);
+  g_posts.fetch_add(1, std::memory_order_release);
+  // outstanding_ > 0 keeps the handle open until this delivery ran. A spinning loop thread
+  // sees has_ready_ on its own; it stops spinning under this mutex, so none is missed.
+  if (!spinning_) uv_async_send(&handle_->async);
 }
 
 void LoopBridge::retire() noexcept {
@@ -94,6 +135,37 @@ void LoopBridge::on_async(uv_async_t* handle) {
   self->drain();
 }
 
+void LoopBridge::on_idle(uv_idle_t* handle) {
+  std::shared_ptr<LoopBridge> self = static_cast<AsyncHandle*>(handle->data)->bridge;
+  self->spin();
+}
+
+void LoopBridge::spin() {
+  // A delivery usually submits the next job at once: keep waiting for it in this callback, for
+  // a bounded turn, rather than going round the loop (an epoll_wait per round trip).
+  const std::uint64_t turn_end = spin_clock() + kTurnNanoseconds;
+  const SpinSlot slot;
+  for (;;) {
+    const std::uint64_t posts = g_posts.load(std::memory_order_acquire);
+    const bool ready = spin_until(slot, std::min(spin_deadline_, turn_end), [&] {
+      return has_ready_.load(std::memory_order_acquire) || g_posts.load(std::memory_order_acquire) != posts;
+    });
+    if (has_ready_.load(std::memory_order_acquire)) {
+      drain();
+      // spinning_ is written on this thread only: no lock needed to read it here.
+      if (!spinning_ || loop_->stop_flag != 0 || spin_clock() > turn_end) return;
+      continue;
+    }
+    // Another bridge has a completion, or the turn is over: let the loop go round.
+    if (ready || (slot && spin_clock() <= spin_deadline_)) return;
+    // Spun out, or no spinning slot free: block in epoll; post() signals the async handle again.
+    std::lock_guard lock(mutex_);
+    stop_spinning_locked();
+    if (has_ready_.load(std::memory_order_relaxed)) uv_async_send(&handle_->async);
+    return;
+  }
+}
+
 void LoopBridge::drain() {
   std::vector<std::unique_ptr<Delivery>> batch;
   std::size_t delivered = 0;
@@ -103,14 +175,20 @@ void LoopBridge::drain() {
       outstanding_ -= delivered;
       batch.clear();
       batch.swap(ready_);
+      has_ready_.store(false, std::memory_order_relaxed);
       if (batch.empty()) {
         if (handle_ != nullptr) {
           if (outstanding_ != 0) {
             uv_ref(reinterpret_cast<uv_handle_t*>(&handle_->async));
-          } else if (retired_) {
-            close_locked();
+            // A fresh wait begins for the jobs still outstanding.
+            if (delivered != 0 || !spinning_) start_spinning_locked();
           } else {
-            uv_unref(reinterpret_cast<uv_handle_t*>(&handle_->async));
+            stop_spinning_locked();
+            if (retired_) {
+              close_locked();
+            } else {
+              uv_unref(reinterpret_cast<uv_handle_t*>(&handle_->async));
+            }
           }
         }
         return;

@@ -6,18 +6,27 @@
 // Referencing: the handle is uv_ref'ed only while loop-form completions are outstanding, so an
 // idle connection does not keep uv_run alive. Ref changes happen on the loop thread only.
 //
-// Lifetime: the uv_async_t is heap-allocated with a reference to this bridge and freed in its
-// close callback. It is closed once the connection is retired (closed or dropped) and nothing is
+// Waiting: while completions are outstanding, the loop thread spins briefly for them (a uv_idle_t,
+// unreferenced, whose callback also makes the loop poll without blocking) before it lets epoll
+// block; a completion posted during the spin is picked up without the eventfd round trip, which
+// on a VM costs a vCPU wake-up (see spin.hpp). Only when the loop is not spinning does post()
+// signal the uv_async_t.
+//
+// Lifetime: the uv_async_t (with the uv_idle_t) is heap-allocated with a reference to this bridge and freed
+// in its close callback. It is closed once the connection is retired (closed or dropped) and nothing is
 // outstanding; a loop-form submission on the loop thread after that opens a new one, so even a
 // late failure is delivered through the loop.
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "short_mutex.hpp"
 #include "uvsqlite/completion.hpp"
 
 namespace uvsqlite::detail {
@@ -48,21 +57,28 @@ class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
  private:
   struct AsyncHandle;
   static void on_async(uv_async_t* handle);
+  static void on_idle(uv_idle_t* handle);
   static void on_close(uv_handle_t* handle);
   [[nodiscard]] bool on_loop_thread() const noexcept;
   void open_locked();
   void close_locked() noexcept;
   void drain();
+  void spin();
+  void start_spinning_locked() noexcept;
+  void stop_spinning_locked() noexcept;
   void report(std::exception_ptr error) noexcept;
 
   uv_loop_t* loop_;
   uv_thread_t loop_thread_;
 
-  std::mutex mutex_;
+  ShortMutex mutex_;
   std::vector<std::unique_ptr<Delivery>> ready_;  // guarded by mutex_
   std::size_t outstanding_ = 0;                   // guarded: expected, not yet delivered
   AsyncHandle* handle_ = nullptr;                 // guarded: the open handle, or null
   bool retired_ = false;                          // guarded
+  bool spinning_ = false;                         // guarded: the idle handle is active
+  std::atomic<bool> has_ready_{false};            // !ready_.empty(), read while spinning
+  std::uint64_t spin_deadline_ = 0;               // loop thread: when the current spin ends
   ErrorHandler error_handler_;                    // guarded
 };
 

@@ -2,26 +2,15 @@
 
 #include <pthread.h>
 
-#include <chrono>
 #include <utility>
 
 #include "close_job.hpp"
+#include "spin.hpp"
 #include "uvsqlite/errors.hpp"
 
 namespace uvsqlite::detail {
 
 namespace {
-// How long an idle worker looks for new work before it sleeps.
-constexpr auto kSpin = std::chrono::microseconds(20);
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 // The worker whose thread this is, if any.
 thread_local const Worker* t_current_worker = nullptr;
 }  // namespace
@@ -31,11 +20,9 @@ std::exception_ptr closed_database_error() {
 }
 
 void Worker::spin_for_work() const noexcept {
-  const auto deadline = std::chrono::steady_clock::now() + kSpin;
-  while (pending_.load(std::memory_order_acquire) == 0) {
-    for (int i = 0; i < 32; ++i) cpu_relax();
-    if (std::chrono::steady_clock::now() > deadline) return;
-  }
+  const SpinSlot slot;
+  spin_until(slot, spin_clock() + kSpinNanoseconds,
+             [this] { return pending_.load(std::memory_order_acquire) != 0; });
 }
 
 bool Worker::is_current_thread() const noexcept { return t_current_worker == this; }

@@ -13,6 +13,7 @@
 
 #include "job.hpp"
 #include "session.hpp"
+#include "short_mutex.hpp"
 
 namespace uvsqlite::detail {
 
@@ -52,8 +53,8 @@ class Worker {
 
   std::unique_ptr<Session> session_;  // touched by the thread only
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
+  ShortMutex mutex_;
+  std::condition_variable_any wake_;
   std::deque<std::unique_ptr<Job>> queue_;  // guarded by mutex_
   std::atomic<std::size_t> pending_{0};     // queue_.size() as last pushed, for the idle spin
   bool sleeping_ = false;                   // guarded: the thread waits on wake_

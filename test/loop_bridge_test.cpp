@@ -242,6 +242,86 @@ TEST_F(LoopBridgeTest, CallbackCanSubmitAnotherOperation) {
   close(db);
 }
 
+// While round trips chain (each callback submits the next), the loop thread waits for the next
+// completion in a bounded spin; the loop must still go round to run timers and I/O.
+TEST_F(LoopBridgeTest, TimersFireDuringAnUnbrokenChainOfRoundTrips) {
+  auto db = open();
+  struct Tick {
+    uv_timer_t timer{};
+    bool fired = false;
+  } tick;
+  uv_timer_init(&loop_, &tick.timer);
+  tick.timer.data = &tick;
+  uv_timer_start(&tick.timer, [](uv_timer_t* t) { static_cast<Tick*>(t->data)->fired = true; }, 1, 0);
+  constexpr int kCap = 2'000'000;  // about 4 s of round trips: far beyond a 1 ms timer
+  int trips = 0;
+  bool chain_done = false;
+  std::function<void()> next = [&] {
+    db.call([](sqlite3*) { return 0; }, [&](std::exception_ptr e, int) {
+      EXPECT_FALSE(e);
+      if (!tick.fired && ++trips < kCap) {
+        next();
+      } else {
+        chain_done = true;
+      }
+    });
+  };
+  next();
+  ASSERT_TRUE(run_until([&] { return chain_done; }, 60s));
+  EXPECT_TRUE(tick.fired) << "the timer never ran during " << trips << " chained round trips";
+  EXPECT_LT(trips, kCap);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick.timer), nullptr);
+  close(db);
+}
+
+// A job that outlasts the loop's spin: the loop blocks in epoll and is woken by the uv_async_t.
+TEST_F(LoopBridgeTest, JobLongerThanTheSpinStillWakesTheLoop) {
+  auto db = open();
+  int done = 0;
+  for (int i = 0; i < 3; ++i) {
+    db.call(
+        [](sqlite3*) {
+          std::this_thread::sleep_for(30ms);
+          return 7;
+        },
+        [&](std::exception_ptr e, int v) {
+          EXPECT_FALSE(e);
+          EXPECT_EQ(v, 7);
+          ++done;
+        });
+    // uv_run(DEFAULT) blocks in epoll once the spin gives up; only the async send returns it.
+    EXPECT_TRUE(run_default_returns(&loop_, 10s));
+    EXPECT_EQ(done, i + 1);
+  }
+  close(db);
+}
+
+// Several connections on one loop, each with its own chain of round trips: a bridge waiting for
+// its completion never starves another's.
+TEST_F(LoopBridgeTest, ChainsOnSeveralConnectionsAllFinish) {
+  constexpr int kConnections = 4;
+  constexpr int kTrips = 500;
+  std::vector<Connection> dbs;
+  for (int i = 0; i < kConnections; ++i) dbs.push_back(open());
+  std::vector<int> trips(kConnections, 0);
+  std::vector<std::function<void()>> next(kConnections);
+  for (int i = 0; i < kConnections; ++i) {
+    next[i] = [&, i] {
+      dbs[i].execute_fetchall("SELECT ?", {trips[i]}, [&, i](std::exception_ptr e, std::vector<Row> rows) {
+        EXPECT_FALSE(e);
+        if (!e) {
+          EXPECT_EQ(rows.at(0).get<int>(0), trips[i]);
+        }
+        if (++trips[i] < kTrips) next[i]();
+      });
+    };
+    next[i]();
+  }
+  EXPECT_TRUE(run_default_returns(&loop_, 30s));
+  for (int i = 0; i < kConnections; ++i) EXPECT_EQ(trips[i], kTrips) << "connection " << i;
+  for (auto& db : dbs) close(db);
+}
+
 TEST_F(LoopBridgeTest, CallbackExceptionReachesTheErrorHandler) {
   std::vector<std::string> handled;
   std::vector<std::thread::id> handler_threads;

@@ -1,0 +1,31 @@
+#include "spin.hpp"
+
+#include <uv.h>
+
+#include <thread>
+
+namespace uvsqlite::detail {
+
+namespace {
+std::atomic<unsigned> g_spinners{0};
+
+unsigned spin_cap() noexcept {
+  static const unsigned cap = [] {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1U : n;
+  }();
+  return cap;
+}
+}  // namespace
+
+SpinSlot::SpinSlot() noexcept : held_(g_spinners.fetch_add(1, std::memory_order_relaxed) < spin_cap()) {
+  if (!held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
+}
+
+SpinSlot::~SpinSlot() {
+  if (held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::uint64_t spin_clock() noexcept { return uv_hrtime(); }
+
+}  // namespace uvsqlite::detail
