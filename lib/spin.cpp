@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "uvsqlite/completion.hpp"
+
 namespace uvsqlite::detail {
 
 namespace {
@@ -27,5 +29,22 @@ SpinSlot::~SpinSlot() {
 }
 
 std::uint64_t spin_clock() noexcept { return uv_hrtime(); }
+
+BriefWait::BriefWait() noexcept
+    : deadline_(spin_clock() + kSpinNanoseconds),
+      held_(g_spinners.fetch_add(1, std::memory_order_relaxed) < spin_cap()) {
+  if (!held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
+}
+
+BriefWait::~BriefWait() {
+  if (held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
+}
+
+bool BriefWait::more() noexcept {
+  if (!held_) return false;
+  cpu_relax();
+  // The clock is read every 16 pauses only.
+  return (++polls_ & 15U) != 0 || spin_clock() <= deadline_;
+}
 
 }  // namespace uvsqlite::detail

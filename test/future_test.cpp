@@ -1,5 +1,7 @@
 // The future form: fulfilled on the worker, so .get() works with no loop at all, and on the loop
 // thread of a loop connection without running the loop. Callback forms need a loop.
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <future>
@@ -98,6 +100,24 @@ TEST(FutureTest, CallbackFormWithoutALoopThrowsAtOnce) {
   EXPECT_EQ(db.execute_fetchall("SELECT 5").get().at(0).get<int>(0), 5);
   db.close().get();
   EXPECT_FALSE(called);
+}
+
+// The future form waits briefly for a short job before it returns, but never for a long one:
+// the caller gets its future while the job still runs, and can do other work meanwhile.
+TEST(FutureTest, ReturnsBeforeALongJobFinishes) {
+  auto db = connect(":memory:").get();
+  std::atomic<bool> release{false};
+  auto long_job = db.call([&](sqlite3*) {
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return 1;
+  });
+  // Returned while the job is still held on the worker.
+  EXPECT_EQ(long_job.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  release.store(true);
+  EXPECT_EQ(long_job.get(), 1);
+  // And a short job's future is usable at once as well.
+  EXPECT_EQ(db.execute_fetchall("SELECT 3").get().at(0).get<int>(0), 3);
+  db.close().get();
 }
 
 TEST(FutureTest, FuturesFromEightThreadsAtOnce) {
