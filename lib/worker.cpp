@@ -63,8 +63,9 @@ void Worker::run() {
   std::deque<std::unique_ptr<Job>> batch;
   for (;;) {
     // A caller awaiting one result usually submits its next job within microseconds: look for
-    // it briefly before sleeping, which saves a futex wake-up on each round trip.
-    spin_for_work();
+    // it briefly before sleeping, which saves a futex wake-up on each round trip. A closed
+    // session takes no more work: exit at once, for close() joins this thread.
+    if (!session_->is_closed()) spin_for_work();
     {
       std::unique_lock lock(mutex_);
       if (queue_.empty() && session_->is_closed()) {
