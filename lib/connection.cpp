@@ -8,6 +8,7 @@
 #include "cursor_core.hpp"
 #include "dump.hpp"
 #include "functions.hpp"
+#include "run_statement.hpp"
 #include "transactions.hpp"
 
 namespace uvsqlite {
@@ -75,27 +76,19 @@ void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c
 void Connection::start_execute_fetchall(std::string sql, Params params,
                                         CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<std::vector<Row>>(std::move(c), [core = core_->shared_from_this(), sql = std::move(sql),
-                                                 params = std::move(params)](Session& s) mutable {
-    CursorCore cursor(core);
-    cursor.execute(s, sql, std::move(params));
-    auto rows = cursor.fetchall(s);
-    cursor.release(s);
-    return rows;
-  });
+  core_->submit<std::vector<Row>>(std::move(c),
+                                  [sql = std::move(sql), params = std::move(params)](Session& s) {
+                                    return detail::run_to_end(s, sql, params, true);
+                                  });
 }
 
 void Connection::start_execute_insert(std::string sql, Params params,
                                       CompletionPtr<std::optional<std::int64_t>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<std::optional<std::int64_t>>(std::move(c), [core = core_->shared_from_this(),
-                                                            sql = std::move(sql),
-                                                            params = std::move(params)](Session& s) mutable {
+  core_->submit<std::optional<std::int64_t>>(std::move(c), [sql = std::move(sql),
+                                                            params = std::move(params)](Session& s) {
     const auto kind = detail::statement_kind(sql);
-    CursorCore cursor(core);
-    cursor.execute(s, sql, std::move(params));
-    cursor.fetchall(s);  // finish an INSERT ... RETURNING
-    cursor.release(s);
+    detail::run_to_end(s, sql, params, false);  // an INSERT ... RETURNING runs to its end
     const bool inserted = (kind == detail::StatementKind::Insert || kind == detail::StatementKind::Replace) &&
                           sqlite3_changes64(s.db()) > 0;
     return inserted ? std::optional<std::int64_t>(sqlite3_last_insert_rowid(s.db())) : std::nullopt;

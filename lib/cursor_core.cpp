@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "run_statement.hpp"
 #include "uvsqlite/errors.hpp"
 
 namespace uvsqlite::detail {
@@ -82,21 +83,8 @@ void CursorCore::execute(Session& s, std::string_view sql, Params params) {
 }
 
 void CursorCore::run(Session& s, std::string_view sql, Params params) {
-  auto stmt = s.prepare(sql);
   work_->params = std::move(params);
-  try {
-    stmt->bind(work_->params);
-    s.begin_if_needed(*stmt);
-  } catch (...) {
-    s.release(std::move(stmt));
-    throw;
-  }
-  const int rc = stmt->step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    std::exception_ptr error = s.error();
-    s.release(std::move(stmt));
-    std::rethrow_exception(error);
-  }
+  auto [stmt, rc] = start_statement(s, sql, work_->params);
   // After the first step: a schema change re-prepares the statement inside sqlite3_step.
   std::shared_ptr<const Columns> columns = stmt->describe(s.options().detect_types);
   sqlite3* db = s.db();
