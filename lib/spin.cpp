@@ -18,26 +18,29 @@ unsigned spin_cap() noexcept {
   }();
   return cap;
 }
-}  // namespace
 
-SpinSlot::SpinSlot() noexcept : held_(g_spinners.fetch_add(1, std::memory_order_relaxed) < spin_cap()) {
-  if (!held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
+// One place claims and returns the process's spinning slots.
+bool claim_slot() noexcept {
+  if (g_spinners.fetch_add(1, std::memory_order_relaxed) < spin_cap()) return true;
+  g_spinners.fetch_sub(1, std::memory_order_relaxed);
+  return false;
 }
 
+void return_slot() noexcept { g_spinners.fetch_sub(1, std::memory_order_relaxed); }
+}  // namespace
+
+SpinSlot::SpinSlot() noexcept : held_(claim_slot()) {}
+
 SpinSlot::~SpinSlot() {
-  if (held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
+  if (held_) return_slot();
 }
 
 std::uint64_t spin_clock() noexcept { return uv_hrtime(); }
 
-BriefWait::BriefWait() noexcept
-    : deadline_(spin_clock() + kSpinNanoseconds),
-      held_(g_spinners.fetch_add(1, std::memory_order_relaxed) < spin_cap()) {
-  if (!held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
-}
+BriefWait::BriefWait() noexcept : deadline_(spin_clock() + kSpinNanoseconds), held_(claim_slot()) {}
 
 BriefWait::~BriefWait() {
-  if (held_) g_spinners.fetch_sub(1, std::memory_order_relaxed);
+  if (held_) return_slot();
 }
 
 bool BriefWait::more() noexcept {
