@@ -104,13 +104,19 @@ void LoopBridge::expect() {
 }
 
 void LoopBridge::post(std::unique_ptr<Delivery> delivery) noexcept {
-  std::lock_guard lock(mutex_);
-  ready_.push_back(std::move(delivery));
+  {
+    std::lock_guard lock(mutex_);
+    ready_.push_back(std::move(delivery));
+    // outstanding_ > 0 keeps the handle open until this delivery ran. A spinning loop thread
+    // finds the delivery on its own: it stops spinning under this mutex and then looks at
+    // ready_ itself, so none is missed.
+    if (!spinning_) uv_async_send(&handle_->async);
+  }
+  // The spinning loop's hint, raised after the unlock so that the loop does not come for the
+  // mutex while this thread still holds it. A hint raised after the loop took the delivery only
+  // costs it one empty look.
   has_ready_.store(true, std::memory_order_release);
   g_posts.fetch_add(1, std::memory_order_release);
-  // outstanding_ > 0 keeps the handle open until this delivery ran. A spinning loop thread
-  // sees has_ready_ on its own; it stops spinning under this mutex, so none is missed.
-  if (!spinning_) uv_async_send(&handle_->async);
 }
 
 void LoopBridge::retire() noexcept {
@@ -161,7 +167,7 @@ void LoopBridge::spin() {
     // Spun out, or no spinning slot free: block in epoll; post() signals the async handle again.
     std::lock_guard lock(mutex_);
     stop_spinning_locked();
-    if (has_ready_.load(std::memory_order_relaxed)) uv_async_send(&handle_->async);
+    if (!ready_.empty()) uv_async_send(&handle_->async);
     return;
   }
 }

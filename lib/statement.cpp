@@ -186,6 +186,16 @@ std::string_view decl_type(std::string_view decl) { return decl.substr(0, decl.f
 
 const std::shared_ptr<const Columns>& Statement::describe(int detect_types) {
   sqlite3_stmt* s = stmt_.get();
+  // Converters are looked up at every execution, as Python does: one may be registered later.
+  const bool convert = detect_types != 0 && !no_converters();
+  // Not re-prepared since the columns were read (the usual case for a cached statement): they
+  // are still right, with nothing to compare.
+  const int reprepares = s == nullptr ? 0 : sqlite3_stmt_status(s, SQLITE_STMTSTATUS_REPREPARE, 0);
+  if (columns_ && detect_types == detect_types_ && reprepares == reprepares_ && !convert &&
+      converters_.empty()) {
+    return columns_;
+  }
+  reprepares_ = reprepares;
   const int n = s == nullptr ? 0 : sqlite3_column_count(s);
   // Compare before rebuilding: a schema change can alter the columns of a cached statement.
   bool same = columns_ && detect_types == detect_types_ && columns_->size() == static_cast<std::size_t>(n);
@@ -196,8 +206,6 @@ const std::shared_ptr<const Columns>& Statement::describe(int detect_types) {
     same = name != nullptr && (detect_types & PARSE_COLNAMES) == 0 && c.name == name &&
            (decl == nullptr ? !c.declared_type : c.declared_type == decl);
   }
-  // Converters are looked up at every execution, as Python does: one may be registered later.
-  const bool convert = detect_types != 0 && !no_converters();
   if (same && !convert && converters_.empty()) return columns_;
   auto cols = std::make_shared<Columns>();
   cols->reserve(static_cast<std::size_t>(n));

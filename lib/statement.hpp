@@ -65,6 +65,7 @@ class Statement {
   StatementKind kind_;
   std::shared_ptr<const Columns> columns_;
   int detect_types_ = 0;
+  int reprepares_ = -1;                      // SQLITE_STMTSTATUS_REPREPARE when columns_ was last checked
   std::vector<ErasedConverter> converters_;  // per column; empty when none applies
 };
 

@@ -49,9 +49,11 @@ bool Worker::push(std::unique_ptr<Job>& job) {
     std::lock_guard lock(mutex_);
     if (exited_) return false;
     queue_.push_back(std::move(job));
-    pending_.store(queue_.size(), std::memory_order_release);
     sleeping = sleeping_;
   }
+  // The spinning worker's hint, raised after the unlock so that it does not come for the mutex
+  // while this thread still holds it (a late hint only costs it one empty look).
+  pending_.store(1, std::memory_order_release);
   if (sleeping) wake_.notify_one();
   return true;
 }
@@ -116,7 +118,7 @@ void Worker::abandon() {
     std::lock_guard lock(mutex_);
     if (!exited_) {
       queue_.push_back(std::move(close));
-      pending_.store(queue_.size(), std::memory_order_release);
+      pending_.store(1, std::memory_order_release);
     }
     if (joined_ || abandoned_) return;
     if (exited_) {

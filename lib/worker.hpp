@@ -56,7 +56,7 @@ class Worker {
   ShortMutex mutex_;
   std::condition_variable_any wake_;
   std::deque<std::unique_ptr<Job>> queue_;  // guarded by mutex_
-  std::atomic<std::size_t> pending_{0};     // queue_.size() as last pushed, for the idle spin
+  std::atomic<std::size_t> pending_{0};     // hint for the idle spin: a job was pushed
   bool sleeping_ = false;                   // guarded: the thread waits on wake_
   bool exited_ = false;                     // guarded: the thread takes no more jobs
   bool joined_ = false;                     // guarded: reap() joined (or is joining)

@@ -159,6 +159,21 @@ TEST_F(StatementCache, SchemaChangeBetweenUsesGivesTheNewColumns) {
   EXPECT_EQ(rows[0].get<int>("b"), 7);
 }
 
+// The same column count, a new name: the cached statement's rows must carry the new one.
+TEST_F(StatementCache, RenamedColumnReachesTheRowsOfACachedStatement) {
+  db_.execute("CREATE TABLE s(a)").get();
+  db_.execute("INSERT INTO s VALUES (1)").get();
+  auto before = db_.execute_fetchall("SELECT * FROM s").get();
+  ASSERT_EQ(before.size(), 1U);
+  EXPECT_EQ(before[0].get<int>("a"), 1);
+  db_.execute("ALTER TABLE s RENAME COLUMN a TO z").get();
+  auto after = db_.execute_fetchall("SELECT * FROM s").get();
+  ASSERT_EQ(after.size(), 1U);
+  ASSERT_EQ(after[0].columns().size(), 1U);
+  EXPECT_EQ(after[0].columns()[0].name, "z");
+  EXPECT_EQ(after[0].get<int>("z"), 1);
+}
+
 TEST_F(StatementCache, DropAndRecreateBetweenUses) {
   db_.execute("CREATE TABLE s(a TEXT)").get();
   db_.execute("INSERT INTO s VALUES ('old')").get();
