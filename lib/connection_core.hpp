@@ -64,7 +64,9 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
 
   /// Any thread: queues a job; fails it at once (ProgrammingError) when the worker has exited.
   void submit_internal(std::unique_ptr<Job> job) {
-    if (!worker_->push(job)) job->fail(closed_database_error());
+    if (worker_->push(job)) return;
+    job->fail(closed_database_error());
+    Job::dispose(std::move(job));
   }
 
   /// Any thread: queues close().

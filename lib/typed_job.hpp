@@ -1,6 +1,6 @@
 #pragma once
 // The job that runs one operation: its work function on the worker, then its completion settled
-// there and, for loop forms, posted to the loop bridge. Every operation goes through this.
+// there; a loop form's job then travels to the loop bridge with it. Every operation goes through this.
 
 #include <exception>
 #include <memory>
@@ -59,13 +59,25 @@ class TypedJob final : public Job {
     // Published before the completion is visible, so properties read in a callback (or after
     // a future's get) reflect this job.
     session.publish();
-    finish(completion_, std::move(outcome), bridge_.get());
+    completion_->settle(std::move(outcome));
   }
 
   void fail(std::exception_ptr error) noexcept override {
     Outcome<T> outcome;
     outcome.error = std::move(error);
-    finish(completion_, std::move(outcome), bridge_.get());
+    completion_->settle(std::move(outcome));
+  }
+
+  void deliver() override { completion_->deliver(); }
+
+ protected:
+  // A loop form's job goes to the loop with its settled completion; a future's ends here.
+  void dispose_self(std::unique_ptr<Job> self) noexcept override {
+    if (completion_->on_loop()) {
+      bridge_->post(std::move(self));
+    } else {
+      self.reset();
+    }
   }
 
  private:

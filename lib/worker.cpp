@@ -90,7 +90,7 @@ void Worker::run() {
       } else {
         job->run(*session_);
       }
-      job.reset();
+      Job::dispose(std::move(job));
     }
     batch.clear();
   }
