@@ -10,9 +10,10 @@
 namespace uvsqlite::detail {
 
 namespace {
-// Bumped by every post() in the process: a spinning bridge gives way when another bridge (maybe
-// on its own loop) has a completion, so that one bridge's spin never delays another's delivery.
-std::atomic<std::uint64_t> g_posts{0};
+// Bridges spinning on this (loop) thread. With more than one, each spins in short slices so
+// that one bridge's wait never holds up another's delivery: their idle callbacks take turns.
+thread_local int t_spinning_bridges = 0;
+constexpr std::uint64_t kSliceNanoseconds = 2'000;
 
 // The longest one idle callback delivers and waits for chained completions before it lets the
 // loop poll for I/O and run timers.
@@ -55,9 +56,9 @@ void LoopBridge::open_locked() {
 }
 
 void LoopBridge::close_locked() noexcept {
+  stop_spinning_locked();
   AsyncHandle* h = handle_;
   handle_ = nullptr;
-  spinning_ = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&h->async), &LoopBridge::on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&h->idle), &LoopBridge::on_close);
 }
@@ -71,6 +72,7 @@ void LoopBridge::start_spinning_locked() noexcept {
   spin_deadline_ = spin_clock() + kSpinNanoseconds;
   if (!spinning_ && handle_ != nullptr) {
     spinning_ = true;
+    ++t_spinning_bridges;
     uv_idle_start(&handle_->idle, &LoopBridge::on_idle);
   }
 }
@@ -78,6 +80,7 @@ void LoopBridge::start_spinning_locked() noexcept {
 void LoopBridge::stop_spinning_locked() noexcept {
   if (!spinning_) return;
   spinning_ = false;
+  --t_spinning_bridges;
   uv_idle_stop(&handle_->idle);
 }
 
@@ -116,7 +119,6 @@ void LoopBridge::post(std::unique_ptr<Delivery> delivery) noexcept {
   // mutex while this thread still holds it. A hint raised after the loop took the delivery only
   // costs it one empty look.
   has_ready_.store(true, std::memory_order_release);
-  g_posts.fetch_add(1, std::memory_order_release);
 }
 
 void LoopBridge::retire() noexcept {
@@ -149,21 +151,20 @@ void LoopBridge::on_idle(uv_idle_t* handle) {
 void LoopBridge::spin() {
   // A delivery usually submits the next job at once: keep waiting for it in this callback, for
   // a bounded turn, rather than going round the loop (an epoll_wait per round trip).
-  const std::uint64_t turn_end = spin_clock() + kTurnNanoseconds;
+  const std::uint64_t turn_end =
+      spin_clock() + (t_spinning_bridges > 1 ? kSliceNanoseconds : kTurnNanoseconds);
   const SpinSlot slot;
   for (;;) {
-    const std::uint64_t posts = g_posts.load(std::memory_order_acquire);
-    const bool ready = spin_until(slot, std::min(spin_deadline_, turn_end), [&] {
-      return has_ready_.load(std::memory_order_acquire) || g_posts.load(std::memory_order_acquire) != posts;
-    });
+    spin_until(slot, std::min(spin_deadline_, turn_end),
+               [&] { return has_ready_.load(std::memory_order_acquire); });
     if (has_ready_.load(std::memory_order_acquire)) {
       drain();
       // spinning_ is written on this thread only: no lock needed to read it here.
       if (!spinning_ || loop_->stop_flag != 0 || spin_clock() > turn_end) return;
       continue;
     }
-    // Another bridge has a completion, or the turn is over: let the loop go round.
-    if (ready || (slot && spin_clock() <= spin_deadline_)) return;
+    // The turn is over, but not this wait: let the loop go round (other bridges, timers, I/O).
+    if (slot && spin_clock() <= spin_deadline_) return;
     // Spun out, or no spinning slot free: block in epoll; post() signals the async handle again.
     std::lock_guard lock(mutex_);
     stop_spinning_locked();
