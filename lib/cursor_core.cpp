@@ -1,7 +1,9 @@
 #include "cursor_core.hpp"
 
+#include <limits>
 #include <utility>
 
+#include "row_block.hpp"
 #include "run_statement.hpp"
 #include "uvsqlite/errors.hpp"
 
@@ -115,7 +117,7 @@ void CursorCore::executemany(Session& s, const std::string& sql, const std::vect
       while (rc == SQLITE_ROW) rc = stmt->step();  // RETURNING rows are not kept
       if (rc != SQLITE_DONE) s.raise();
       if (stmt->is_dml()) total += sqlite3_changes64(s.db());
-      stmt->reset();
+      stmt->rewind();  // bind() sets every parameter again
     }
   } catch (...) {
     s.release(std::move(stmt));
@@ -167,32 +169,25 @@ void CursorCore::advance(Session& s) {
 }
 
 std::optional<Row> CursorCore::fetchone(Session& s) {
-  check_open();
-  if (!work_->row_ready) return std::nullopt;
-  Row row = work_->stmt->row(text_factory(s));
-  advance(s);
-  return row;
+  auto rows = fetchmany(s, 1);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
 }
 
 std::vector<Row> CursorCore::fetchmany(Session& s, std::size_t size) {
   check_open();
-  std::vector<Row> rows;
-  if (work_->row_ready) rows.reserve(std::min<std::size_t>(size, 1024));
+  if (!work_->row_ready || size == 0) return {};
+  RowBuilder rows(work_->stmt->columns());
+  const TextFactory* factory = text_factory(s);
   while (rows.size() < size && work_->row_ready) {
-    rows.push_back(work_->stmt->row(text_factory(s)));
+    work_->stmt->read_row(factory, rows.next_row(static_cast<std::size_t>(work_->stmt->width())));
     advance(s);
   }
-  return rows;
+  return rows.take();
 }
 
 std::vector<Row> CursorCore::fetchall(Session& s) {
-  check_open();
-  std::vector<Row> rows;
-  while (work_->row_ready) {
-    rows.push_back(work_->stmt->row(text_factory(s)));
-    advance(s);
-  }
-  return rows;
+  return fetchmany(s, std::numeric_limits<std::size_t>::max());
 }
 
 void CursorCore::close(Session& s) noexcept {

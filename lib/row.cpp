@@ -2,7 +2,10 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <string>
+
+#include "row_block.hpp"
 
 namespace uvsqlite {
 
@@ -15,17 +18,26 @@ bool same_name(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
+Row::Row(std::shared_ptr<const Columns> columns, std::vector<Value> values) {
+  auto block = std::make_shared<detail::RowBlock>();
+  block->columns = std::move(columns);
+  block->values = std::move(values);
+  values_ = block->values.data();
+  size_ = block->values.size();
+  block_ = std::move(block);
+}
+
 const Value& Row::operator[](std::size_t index) const {
-  if (index >= values_.size()) {
+  if (index >= size_) {
     throw InterfaceError("row index " + std::to_string(index) + " out of range (row has " +
-                         std::to_string(values_.size()) + " values)");
+                         std::to_string(size_) + " values)");
   }
   return values_[index];
 }
 
 const Value& Row::by_name(std::string_view name) const {
   const Columns& cols = columns();
-  for (std::size_t i = 0; i < cols.size() && i < values_.size(); ++i) {
+  for (std::size_t i = 0; i < cols.size() && i < size_; ++i) {
     if (same_name(cols[i].name, name)) return values_[i];
   }
   throw InterfaceError("No item with that key: " + std::string(name));
@@ -38,10 +50,12 @@ std::vector<std::string> Row::keys() const {
   return out;
 }
 
-const Columns& Row::columns() const noexcept { return columns_ ? *columns_ : kNoColumns; }
+const Columns& Row::columns() const noexcept {
+  return block_ && block_->columns ? *block_->columns : kNoColumns;
+}
 
 bool Row::operator==(const Row& other) const {
-  if (values_ != other.values_) return false;
+  if (!std::equal(begin(), end(), other.begin(), other.end())) return false;
   const Columns& a = columns();
   const Columns& b = other.columns();
   if (a.size() != b.size()) return false;
@@ -52,8 +66,8 @@ bool Row::operator==(const Row& other) const {
 }
 
 void Row::check_arity(std::size_t n) const {
-  if (n != values_.size()) {
-    throw InterfaceError("cannot unpack a row of " + std::to_string(values_.size()) + " values into " +
+  if (n != size_) {
+    throw InterfaceError("cannot unpack a row of " + std::to_string(size_) + " values into " +
                          std::to_string(n));
   }
 }

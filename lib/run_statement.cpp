@@ -3,6 +3,8 @@
 #include <exception>
 #include <utility>
 
+#include "row_block.hpp"
+
 namespace uvsqlite::detail {
 
 StartedStatement start_statement(Session& s, std::string_view sql, const Params& params) {
@@ -30,12 +32,13 @@ std::vector<Row> run_to_end(Session& s, std::string_view sql, const Params& para
   try {
     if (collect_rows && rc == SQLITE_ROW) {
       // After the first step: a schema change re-prepares the statement inside sqlite3_step.
-      stmt->describe(s.options().detect_types);
+      RowBuilder builder(stmt->describe(s.options().detect_types));
       const TextFactory* factory = &s.text_factory();
       while (rc == SQLITE_ROW) {
-        rows.push_back(stmt->row(factory));
+        stmt->read_row(factory, builder.next_row(static_cast<std::size_t>(stmt->width())));
         rc = stmt->step();
       }
+      rows = builder.take();
     } else {
       while (rc == SQLITE_ROW) rc = stmt->step();  // RETURNING rows nobody asked for
     }

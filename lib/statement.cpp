@@ -118,30 +118,30 @@ int Statement::step() noexcept {
   return rc;
 }
 
-Row Statement::row(const TextFactory* text_factory) const {
+int Statement::width() const noexcept { return stmt_ ? sqlite3_data_count(stmt_.get()) : 0; }
+
+void Statement::read_row(const TextFactory* text_factory, std::span<Value> values) const {
   sqlite3_stmt* s = stmt_.get();
-  const int n = sqlite3_data_count(s);
-  std::vector<Value> values;
-  values.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    const auto c = static_cast<std::size_t>(i);
+  for (std::size_t c = 0; c < values.size(); ++c) {
+    const int i = static_cast<int>(c);
+    Value& out = values[c];
     // As in Python, a converted column's converter gets the raw value (no text factory), and
     // never sees NULL.
     const ErasedConverter* converter = c < converters_.size() && converters_[c] ? &converters_[c] : nullptr;
     switch (sqlite3_column_type(s, i)) {
       case SQLITE_INTEGER:
-        values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(s, i)));
+        out = Value(static_cast<std::int64_t>(sqlite3_column_int64(s, i)));
         break;
       case SQLITE_FLOAT:
-        values.emplace_back(sqlite3_column_double(s, i));
+        out = Value(sqlite3_column_double(s, i));
         break;
       case SQLITE_TEXT: {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
         const std::string_view text(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
         if (converter == nullptr && text_factory != nullptr && *text_factory) {
-          values.push_back((*text_factory)(text));
+          out = (*text_factory)(text);
         } else {
-          values.emplace_back(std::string(text));
+          out = Value(std::string(text));
         }
         break;
       }
@@ -149,16 +149,15 @@ Row Statement::row(const TextFactory* text_factory) const {
         const void* p = sqlite3_column_blob(s, i);
         Blob blob(static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
         if (!blob.empty()) std::memcpy(blob.data(), p, blob.size());
-        values.emplace_back(std::move(blob));
+        out = Value(std::move(blob));
         break;
       }
       default:
-        values.emplace_back(nullptr);
+        out = Value(nullptr);
         continue;
     }
-    if (converter != nullptr) values.back() = (*converter)(values.back());
+    if (converter != nullptr) out = (*converter)(out);
   }
-  return Row(columns_, std::move(values));
 }
 
 namespace {
@@ -231,6 +230,10 @@ const std::shared_ptr<const Columns>& Statement::describe(int detect_types) {
   columns_ = std::move(cols);
   detect_types_ = detect_types;
   return columns_;
+}
+
+void Statement::rewind() noexcept {
+  if (stmt_) sqlite3_reset(stmt_.get());
 }
 
 void Statement::reset() noexcept {

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,10 +41,13 @@ class Statement {
   void bind(const Params& params);
   /// sqlite3_step: SQLITE_ROW, SQLITE_DONE, or an error code (the statement is then reset).
   int step() noexcept;
-  /// The current row's values, sharing this statement's column metadata.
-  /// `text_factory`, when set, makes the Value of each TEXT column; converters (see describe())
-  /// apply to non-NULL values.
-  [[nodiscard]] Row row(const TextFactory* text_factory) const;
+  /// The number of values of the current row (sqlite3_data_count).
+  [[nodiscard]] int width() const noexcept;
+  /// Reads the current row into `values` (width() of them). `text_factory`, when set, makes the
+  /// Value of each TEXT column; converters (see describe()) apply to non-NULL values.
+  void read_row(const TextFactory* text_factory, std::span<Value> values) const;
+  /// The columns as the last describe() found them.
+  [[nodiscard]] const std::shared_ptr<const Columns>& columns() const noexcept { return columns_; }
   /// The result columns, refreshed after a schema change, and the converters for them that
   /// `detect_types` (PARSE_DECLTYPES | PARSE_COLNAMES) selects. With PARSE_COLNAMES the names
   /// lose their " [type]" suffix, as in Python.
@@ -52,6 +56,8 @@ class Statement {
   [[nodiscard]] sqlite3_stmt* raw() const noexcept { return stmt_.get(); }
   /// Resets the statement and clears its bindings, ready for the cache.
   void reset() noexcept;
+  /// Resets the statement for another run with new bindings (every parameter is bound again).
+  void rewind() noexcept;
 
  private:
   struct Finalizer {

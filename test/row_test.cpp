@@ -224,6 +224,56 @@ TEST_F(RowTest, StaysValidAfterTheConnectionCloses) {
   EXPECT_EQ(row.keys(), (std::vector<std::string>{"word", "n"}));
 }
 
+// Rows fetched together share blocks of values (one row alone in place, up to 64 rows a block):
+// every row must read its own values whatever the result size, and stay valid alone.
+TEST_F(RowTest, EveryRowOfManyBlocksReadsItsOwnValues) {
+  for (const int count : {1, 2, 63, 64, 65, 200}) {
+    for (const int width : {1, 4, 5}) {
+      std::string select = "SELECT x";
+      for (int c = 1; c < width; ++c) select += ", x * 10 + " + std::to_string(c) + ", 'text-' || x";
+      select += " FROM c";
+      const std::string sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
+                              std::to_string(count) + ") " + select;
+      std::vector<Row> fetched = db_.execute_fetchall(sql).get();
+      auto cursor = db_.execute(sql).get();
+      std::vector<Row> streamed;
+      while (auto row = cursor.fetchone().get()) streamed.push_back(std::move(*row));
+      for (const auto* rows : {&fetched, &streamed}) {
+        ASSERT_EQ(rows->size(), static_cast<std::size_t>(count)) << sql;
+        for (int i = 0; i < count; ++i) {
+          const Row& row = (*rows)[static_cast<std::size_t>(i)];
+          ASSERT_EQ(row.size(), static_cast<std::size_t>(width == 1 ? 1 : 1 + 2 * (width - 1))) << sql;
+          EXPECT_EQ(row.get<int>(0), i + 1) << sql;
+          if (width > 1) {
+            EXPECT_EQ(row.get<int>(1), (i + 1) * 10 + 1) << sql;
+            EXPECT_EQ(row.get<std::string>(2), "text-" + std::to_string(i + 1)) << sql;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_F(RowTest, ARowKeptAloneOutlivesItsBlockmates) {
+  Row kept;
+  {
+    auto rows =
+        db_.execute_fetchall(
+               "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150) "
+               "SELECT x, 'a fairly long text value, longer than any short string: ' || x AS t FROM c")
+            .get();
+    ASSERT_EQ(rows.size(), 150U);
+    kept = rows[100];
+    Row copy = rows[100];
+    EXPECT_EQ(copy, kept);
+  }
+  db_.close().get();
+  open_ = false;
+  EXPECT_EQ(kept.get<int>(0), 101);
+  EXPECT_EQ(kept.get<std::string>("T"), "a fairly long text value, longer than any short string: 101");
+  EXPECT_EQ(kept.values().size(), 2U);
+}
+
 TEST(RowValue, DefaultRowIsEmpty) {
   Row row;
   EXPECT_EQ(row.size(), 0U);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -31,21 +32,27 @@ struct Column {
 /// The columns of a result set, shared by all rows of one statement.
 using Columns = std::vector<Column>;
 
+namespace detail {
+struct RowBlock;
+class RowBuilder;
+}  // namespace detail
+
 /// A string-like column name (and not an index).
 template <class S>
 concept ColumnName = std::is_convertible_v<const S&, std::string_view> && !std::is_integral_v<S>;
 
 /// A result row. It owns its values: it stays valid after the cursor moves on or closes.
+/// Rows fetched together share one immutable block of values (up to 64 rows): copying a row is
+/// cheap, and a row kept alive keeps its block alive.
 class Row {
  public:
   /// An empty row with no columns.
   Row() = default;
   /// A row over shared column metadata; `values.size()` must equal `columns->size()`.
-  Row(std::shared_ptr<const Columns> columns, std::vector<Value> values) noexcept
-      : columns_(std::move(columns)), values_(std::move(values)) {}
+  Row(std::shared_ptr<const Columns> columns, std::vector<Value> values);
 
   /// Number of values.
-  [[nodiscard]] std::size_t size() const noexcept { return values_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
   /// The value at `index`. @throws InterfaceError when out of range.
   [[nodiscard]] const Value& operator[](std::size_t index) const;
   /// The value of the column named `name`, compared case-insensitively (ASCII) as sqlite3.Row
@@ -77,10 +84,10 @@ class Row {
   /// Column metadata (empty for a default-constructed row).
   [[nodiscard]] const Columns& columns() const noexcept;
   /// All values, in order.
-  [[nodiscard]] const std::vector<Value>& values() const noexcept { return values_; }
+  [[nodiscard]] std::span<const Value> values() const noexcept { return {values_, size_}; }
 
-  [[nodiscard]] auto begin() const noexcept { return values_.begin(); }
-  [[nodiscard]] auto end() const noexcept { return values_.end(); }
+  [[nodiscard]] const Value* begin() const noexcept { return values_; }
+  [[nodiscard]] const Value* end() const noexcept { return values_ + size_; }
 
   /// Equal when the column names and the values are equal, as sqlite3.Row compares.
   bool operator==(const Row& other) const;
@@ -93,8 +100,13 @@ class Row {
     return std::tuple<Ts...>(values_[I].template get<Ts>()...);
   }
 
-  std::shared_ptr<const Columns> columns_;
-  std::vector<Value> values_;
+  friend class detail::RowBuilder;
+  Row(std::shared_ptr<const detail::RowBlock> block, const Value* values, std::size_t size) noexcept
+      : block_(std::move(block)), values_(values), size_(size) {}
+
+  std::shared_ptr<const detail::RowBlock> block_;  // owns the values (and the column metadata)
+  const Value* values_ = nullptr;                  // this row's values, inside block_
+  std::size_t size_ = 0;
 };
 
 }  // namespace uvsqlite
