@@ -107,18 +107,16 @@ void LoopBridge::expect() {
 }
 
 void LoopBridge::post(std::unique_ptr<Delivery> delivery) noexcept {
-  {
-    std::lock_guard lock(mutex_);
-    ready_.push_back(std::move(delivery));
-    // outstanding_ > 0 keeps the handle open until this delivery ran. A spinning loop thread
-    // finds the delivery on its own: it stops spinning under this mutex and then looks at
-    // ready_ itself, so none is missed.
-    if (!spinning_) uv_async_send(&handle_->async);
-  }
-  // The spinning loop's hint, raised after the unlock so that the loop does not come for the
-  // mutex while this thread still holds it. A hint raised after the loop took the delivery only
-  // costs it one empty look.
+  std::lock_guard lock(mutex_);
+  ready_.push_back(std::move(delivery));
+  // The spinning loop's hint. Raised under the mutex: once the loop can take the delivery, this
+  // bridge may go (the delivery can hold its last reference), so nothing here touches it after
+  // the unlock.
   has_ready_.store(true, std::memory_order_release);
+  // outstanding_ > 0 keeps the handle open until this delivery ran. A spinning loop thread
+  // finds the delivery on its own: it stops spinning under this mutex and then looks at ready_
+  // itself, so none is missed.
+  if (!spinning_) uv_async_send(&handle_->async);
 }
 
 void LoopBridge::retire() noexcept {
