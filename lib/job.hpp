@@ -25,6 +25,9 @@ class Job : public Delivery {
   /// Loop thread, for a job posted by dispose(): calls its completion back.
   void deliver() override {}
 
+  /// The next job in a JobQueue (the one pushed before this one), or in a JobChain.
+  Job* queue_next = nullptr;
+
   /// After run() or fail(), on the same thread: the finished job goes where its completion goes
   /// (see dispose(std::unique_ptr<Job>)).
   static void dispose(std::unique_ptr<Job> job) noexcept {

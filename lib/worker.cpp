@@ -21,8 +21,7 @@ std::exception_ptr closed_database_error() {
 
 void Worker::spin_for_work() const noexcept {
   const SpinSlot slot;
-  spin_until(slot, spin_clock() + kSpinNanoseconds,
-             [this] { return pending_.load(std::memory_order_acquire) != 0; });
+  spin_until(slot, spin_clock() + kSpinNanoseconds, [this] { return !queue_.empty(); });
 }
 
 bool Worker::is_current_thread() const noexcept { return t_current_worker == this; }
@@ -44,47 +43,40 @@ Worker::~Worker() = default;
 void Worker::entry(void* arg) { static_cast<Worker*>(arg)->run(); }
 
 bool Worker::push(std::unique_ptr<Job>& job) {
-  bool sleeping = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (exited_) return false;
-    queue_.push_back(std::move(job));
-    sleeping = sleeping_;
-  }
-  // The spinning worker's hint, raised after the unlock so that it does not come for the mutex
-  // while this thread still holds it (a late hint only costs it one empty look).
-  pending_.store(1, std::memory_order_release);
-  if (sleeping) wake_.notify_one();
+  if (!queue_.push(job)) return false;
+  // After the push (both seq_cst): either the thread, about to sleep, sees the job, or this
+  // sees it sleeping and wakes it.
+  if (sleeping_.load(std::memory_order_seq_cst)) wake();
   return true;
+}
+
+void Worker::wake() noexcept {
+  // Taking the mutex waits until the thread is inside wait(): the notification cannot fall
+  // between its last look at the queue and its sleep.
+  { const std::lock_guard lock(mutex_); }
+  wake_.notify_one();
 }
 
 void Worker::run() {
   // From here on the thread owns a reference: the Worker outlives every front-end handle.
   std::shared_ptr<Worker> keep = std::move(self_);
   t_current_worker = this;
-  std::deque<std::unique_ptr<Job>> batch;
   for (;;) {
     // A caller awaiting one result usually submits its next job within microseconds: look for
     // it briefly before sleeping, which saves a futex wake-up on each round trip. A closed
     // session takes no more work: exit at once, for close() joins this thread.
     if (!session_->is_closed()) spin_for_work();
-    {
+    if (queue_.empty()) {
+      if (session_->is_closed()) break;
       std::unique_lock lock(mutex_);
-      if (queue_.empty() && session_->is_closed()) {
-        exited_ = true;
-        break;
-      }
-      if (queue_.empty()) {
-        sleeping_ = true;
-        wake_.wait(lock, [&] { return !queue_.empty(); });
-        sleeping_ = false;
-      }
-      batch.swap(queue_);
-      pending_.store(0, std::memory_order_relaxed);
+      sleeping_.store(true, std::memory_order_seq_cst);
+      while (queue_.empty()) wake_.wait(lock);
+      sleeping_.store(false, std::memory_order_relaxed);
     }
-    // Take every queued job in one lock; run them in order. A job that closes the session
-    // turns the rest of the batch into failures, still in order.
-    for (auto& job : batch) {
+    // Every queued job, run in order. A job that closes the session turns the rest into
+    // failures, still in order.
+    JobChain batch = queue_.take();
+    while (std::unique_ptr<Job> job = batch.pop()) {
       if (session_->is_closed()) {
         job->fail(closed_database_error());
       } else {
@@ -92,11 +84,17 @@ void Worker::run() {
       }
       Job::dispose(std::move(job));
     }
-    batch.clear();
+  }
+  // No push succeeds from here on; the ones that raced with the last look fail now.
+  JobChain stranded = queue_.close();
+  while (std::unique_ptr<Job> job = stranded.pop()) {
+    job->fail(closed_database_error());
+    Job::dispose(std::move(job));
   }
   bool detach = false;
   {
     std::lock_guard lock(mutex_);
+    exited_ = true;
     detach = abandoned_ && !joined_;
   }
   if (detach) pthread_detach(pthread_self());
@@ -112,14 +110,11 @@ void Worker::reap() {
 }
 
 void Worker::abandon() {
-  auto close = make_close_job(nullptr, nullptr);
+  std::unique_ptr<Job> close = make_close_job(nullptr, nullptr);
+  (void)push(close);  // once the thread has exited, the push fails and the job is freed here
   bool join_now = false;
   {
     std::lock_guard lock(mutex_);
-    if (!exited_) {
-      queue_.push_back(std::move(close));
-      pending_.store(1, std::memory_order_release);
-    }
     if (joined_ || abandoned_) return;
     if (exited_) {
       join_now = true;
@@ -128,7 +123,6 @@ void Worker::abandon() {
       abandoned_ = true;
     }
   }
-  wake_.notify_one();
   if (join_now) uv_thread_join(&thread_);
 }
 

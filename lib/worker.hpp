@@ -7,13 +7,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <mutex>
 
 #include "job.hpp"
+#include "job_queue.hpp"
 #include "session.hpp"
-#include "short_mutex.hpp"
 
 namespace uvsqlite::detail {
 
@@ -50,17 +49,17 @@ class Worker {
   static void entry(void* arg);
   void run();
   void spin_for_work() const noexcept;
+  void wake() noexcept;
 
   std::unique_ptr<Session> session_;  // touched by the thread only
 
-  ShortMutex mutex_;
-  std::condition_variable_any wake_;
-  std::deque<std::unique_ptr<Job>> queue_;  // guarded by mutex_
-  std::atomic<std::size_t> pending_{0};     // hint for the idle spin: a job was pushed
-  bool sleeping_ = false;                   // guarded: the thread waits on wake_
-  bool exited_ = false;                     // guarded: the thread takes no more jobs
-  bool joined_ = false;                     // guarded: reap() joined (or is joining)
-  bool abandoned_ = false;                  // guarded: the thread detaches itself at exit
+  JobQueue queue_;                     // lock-free: pushes from any thread, taken by the thread
+  std::atomic<bool> sleeping_{false};  // the thread sleeps on wake_ (or is about to)
+  std::mutex mutex_;                   // for wake_, and the lifecycle flags below
+  std::condition_variable wake_;
+  bool exited_ = false;     // guarded: the thread takes no more jobs
+  bool joined_ = false;     // guarded: reap() joined (or is joining)
+  bool abandoned_ = false;  // guarded: the thread detaches itself at exit
   uv_thread_t thread_{};
   std::shared_ptr<Worker> self_;  // the thread's reference, taken over by run()
 };
