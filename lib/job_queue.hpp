@@ -53,12 +53,14 @@ class JobQueue {
   /// Any thread: appends `job` (taking it). False, with `job` untouched, once closed.
   bool push(std::unique_ptr<Job>& job) noexcept {
     Job* j = job.get();
-    Job* head = head_.load(std::memory_order_relaxed);
+    // Acquire: a pusher that finds the queue closed then sees everything the worker did before
+    // closing it (the caller fails the job and frees it, touching what the close touched).
+    Job* head = head_.load(std::memory_order_acquire);
     do {
       if (head == closed()) return false;
       j->queue_next = head;
       // seq_cst: ordered before the pusher's look at whether the worker sleeps (Worker::push).
-    } while (!head_.compare_exchange_weak(head, j, std::memory_order_seq_cst, std::memory_order_relaxed));
+    } while (!head_.compare_exchange_weak(head, j, std::memory_order_seq_cst, std::memory_order_acquire));
     (void)job.release();
     return true;
   }
