@@ -1,9 +1,9 @@
 #pragma once
-// The mutex of the hot queues (the worker's job queue, the loop bridge's completions). Their
-// critical sections are a handful of instructions, but the two sides take them at a high rate
-// when jobs are pipelined; std::mutex then sleeps on every collision, and on a VM each sleep
-// costs a vCPU wake-up. This one spins briefly before it sleeps (a futex through
-// std::atomic::wait), which almost always suffices for a critical section this short.
+// The mutex of the loop bridge's completion list. Its critical sections are a handful of
+// instructions, but the worker and the loop take it at a high rate when jobs are pipelined;
+// std::mutex then sleeps on every collision, and on a VM each sleep costs a vCPU wake-up.
+// This one spins briefly before it sleeps (a futex through std::atomic::wait), which almost
+// always suffices for a critical section this short.
 
 #include <atomic>
 
