@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <cstdint>
 #include <utility>
 
 #include "close_job.hpp"
@@ -106,6 +107,15 @@ void Worker::reap() {
     if (joined_ || abandoned_) return;
     joined_ = true;
   }
+#if defined(__GLIBC__)
+  // The thread is on its way out (its close job just completed): wait for it briefly without
+  // blocking, since a blocked loop thread's wake-up costs more than the thread's exit.
+  const std::uint64_t deadline = spin_clock() + kSpinNanoseconds;
+  do {
+    if (pthread_tryjoin_np(thread_, nullptr) == 0) return;
+    cpu_relax();
+  } while (spin_clock() < deadline);
+#endif
   uv_thread_join(&thread_);
 }
 
