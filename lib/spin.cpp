@@ -46,8 +46,15 @@ BriefWait::~BriefWait() {
 bool BriefWait::more() noexcept {
   if (!held_) return false;
   cpu_relax();
-  // The clock is read every 16 pauses only.
-  return (++polls_ & 15U) != 0 || spin_clock() <= deadline_;
+  // The clock is read every 16 pauses only; after the first microseconds, yield as spin_until.
+  if ((++polls_ & 15U) != 0) return true;
+  const std::uint64_t now = spin_clock();
+  if (now > deadline_) return false;
+  if (now + kSpinNanoseconds < deadline_ + kPauseNanoseconds) return true;  // still pausing
+  yield_cpu();
+  return true;
 }
+
+void yield_cpu() noexcept { std::this_thread::yield(); }
 
 }  // namespace uvsqlite::detail

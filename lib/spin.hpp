@@ -24,6 +24,9 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+/// sched_yield: lets another thread runnable on this CPU go first.
+void yield_cpu() noexcept;
+
 /// A claim on one of the process's spinning slots; empty when all are taken.
 class SpinSlot {
  public:
@@ -42,16 +45,26 @@ std::uint64_t spin_clock() noexcept;
 
 /// Spins, holding `slot`, until `ready()` is true or `deadline` (spin_clock time) passes;
 /// returns ready().
+/// Pausing spins up to this long; the rest of a spin yields the CPU between looks.
+inline constexpr std::uint64_t kPauseNanoseconds = 5'000;
+
+/// Spins, holding `slot`, until `ready()` is true or `deadline` (spin_clock time) passes;
+/// returns ready(). The first microseconds pause between looks (the fastest reaction); then the
+/// spinner yields between looks, so that a thread it waits for that the scheduler put on the
+/// same CPU (a new thread, or after a migration) can run instead of waiting out the spin.
 template <class Ready>
 bool spin_until(const SpinSlot& slot, std::uint64_t deadline, Ready&& ready) noexcept {
   if (ready()) return true;
   if (!slot) return false;
+  const std::uint64_t pause_until = spin_clock() + kPauseNanoseconds;
   for (;;) {
     for (int i = 0; i < 16; ++i) {
       cpu_relax();
       if (ready()) return true;
     }
-    if (spin_clock() > deadline) return ready();
+    const std::uint64_t now = spin_clock();
+    if (now > deadline) return ready();
+    if (now > pause_until) yield_cpu();
   }
 }
 
