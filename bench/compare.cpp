@@ -444,10 +444,38 @@ void w5_concurrent_readers(const Config& cfg, const std::string& path) {
   g_results.push_back({"W5", "concurrent_readers (4 connections)", "ops/s", uv_ops, raw_ops, 0.8, ""});
 }
 
+// Runs a 1 ms repeating timer on `loop` until `done`, recording how late each tick is.
+std::vector<double> timer_lags(uv_loop_t* loop, const bool& done) {
+  struct Timer {
+    uv_timer_t timer{};
+    std::uint64_t last = 0;
+    std::vector<double> lags;
+  } t;
+  uv_timer_init(loop, &t.timer);
+  t.timer.data = &t;
+  t.last = uv_hrtime();
+  uv_timer_start(
+      &t.timer,
+      [](uv_timer_t* handle) {
+        auto* self = static_cast<Timer*>(handle->data);
+        const std::uint64_t now = uv_hrtime();
+        // Lag: how late this tick is against its 1 ms period.
+        self->lags.push_back(std::max(0.0, static_cast<double>(now - self->last) / 1e6 - 1.0));
+        self->last = now;
+      },
+      1, 1);
+  run_until(loop, done);
+  uv_timer_stop(&t.timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(&t.timer), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return std::move(t.lags);
+}
+
 void w6_loop_lag(const Config& cfg, const std::string& path) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::vector<double> lags;
+  std::vector<double> raw_lags;
   double query_seconds = 0;
   {
     auto db = open_bench(&loop, path);
@@ -459,38 +487,52 @@ void w6_loop_lag(const Config& cfg, const std::string& path) {
         .get();
     const double per_row = seconds_since(probe0) / 200000.0;
     const auto n = static_cast<std::int64_t>(cfg.lag_query_seconds / std::max(per_row, 1e-9));
+    const std::string sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < " +
+                            std::to_string(n) + ") SELECT count(*) FROM c";
 
-    struct Timer {
-      uv_timer_t timer{};
-      std::uint64_t last = 0;
-      std::vector<double>* lags = nullptr;
-    } t;
-    t.lags = &lags;
-    uv_timer_init(&loop, &t.timer);
-    t.timer.data = &t;
+    // The machine's own figure: the same timer while the same query runs through the C API on a
+    // plain thread (what a loop suffers from a busy CPU and the scheduler alone).
+    {
+      std::atomic<bool> finished{false};
+      bool done = false;
+      std::thread worker([&] {
+        RawDb raw(path);
+        sqlite3_stmt* stmt = raw.prepare(sql.c_str());
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+        }
+        sqlite3_finalize(stmt);
+        finished.store(true);
+      });
+      // A second timer notices the end (the loop needs no other wake-up for that).
+      uv_timer_t poll{};
+      uv_timer_init(&loop, &poll);
+      struct Poll {
+        std::atomic<bool>* finished;
+        bool* done;
+      } state{&finished, &done};
+      poll.data = &state;
+      uv_timer_start(
+          &poll,
+          [](uv_timer_t* h) {
+            auto* st = static_cast<Poll*>(h->data);
+            if (st->finished->load()) *st->done = true;
+          },
+          1, 1);
+      raw_lags = timer_lags(&loop, done);
+      worker.join();
+      uv_timer_stop(&poll);
+      uv_close(reinterpret_cast<uv_handle_t*>(&poll), nullptr);
+      uv_run(&loop, UV_RUN_NOWAIT);
+    }
+
     bool done = false;
-    t.last = uv_hrtime();
-    uv_timer_start(
-        &t.timer,
-        [](uv_timer_t* handle) {
-          auto* self = static_cast<Timer*>(handle->data);
-          const std::uint64_t now = uv_hrtime();
-          // Lag: how late this tick is against its 1 ms period.
-          self->lags->push_back(std::max(0.0, static_cast<double>(now - self->last) / 1e6 - 1.0));
-          self->last = now;
-        },
-        1, 1);
     const auto q0 = Clock::now();
-    db.execute_fetchall("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < " +
-                            std::to_string(n) + ") SELECT count(*) FROM c",
-                        [&](std::exception_ptr e, std::vector<uvsqlite::Row>) {
-                          if (e) std::rethrow_exception(e);
-                          done = true;
-                        });
-    run_until(&loop, done);
+    db.execute_fetchall(sql, [&](std::exception_ptr e, std::vector<uvsqlite::Row>) {
+      if (e) std::rethrow_exception(e);
+      done = true;
+    });
+    lags = timer_lags(&loop, done);
     query_seconds = seconds_since(q0);
-    uv_timer_stop(&t.timer);
-    uv_close(reinterpret_cast<uv_handle_t*>(&t.timer), nullptr);
     bool closed = false;
     db.close([&](std::exception_ptr) { closed = true; });
     run_until(&loop, closed);
@@ -498,11 +540,12 @@ void w6_loop_lag(const Config& cfg, const std::string& path) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   const double max_lag = lags.empty() ? 0 : *std::max_element(lags.begin(), lags.end());
-  char extra[256];
+  const double raw_max = raw_lags.empty() ? 0 : *std::max_element(raw_lags.begin(), raw_lags.end());
+  char extra[384];
   std::snprintf(extra, sizeof extra,
-                ",\"ticks\":%zu,\"query_s\":%.3f,\"max_lag_ms\":%.3f,\"p99_lag_ms\":%.3f,\"max_target_ms\":2,"
-                "\"p99_target_ms\":0.5",
-                lags.size(), query_seconds, max_lag, percentile(lags, 0.99));
+                ",\"ticks\":%zu,\"query_s\":%.3f,\"max_lag_ms\":%.3f,\"p99_lag_ms\":%.3f,\"raw_max_lag_ms\":%.3f,"
+                "\"raw_p99_lag_ms\":%.3f,\"max_target_ms\":2,\"p99_target_ms\":0.5",
+                lags.size(), query_seconds, max_lag, percentile(lags, 0.99), raw_max, percentile(raw_lags, 0.99));
   Result r{"W6", "loop_lag during a long query", "ms", max_lag, 2.0, 0, extra, false};
   r.verdict = max_lag <= 2.0 && percentile(lags, 0.99) <= 0.5 ? "met" : "NOT met";
   g_results.push_back(r);
