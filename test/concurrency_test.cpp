@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <future>
@@ -70,6 +71,49 @@ TEST(ConcurrencyTest, EightThreadsInsertFiveHundredRowsEach) {
     }
   }
   db.close().get();
+}
+
+// Submissions from several threads racing with close(): every job either runs (in submission
+// order per thread) or fails with ProgrammingError; none is lost, none hangs, and the worker's
+// queue refuses work once closed.
+TEST(ConcurrencyTest, SubmissionsRacingWithCloseAllComplete) {
+  for (int round = 0; round < 20; ++round) {
+    auto db = connect(":memory:").get();
+    constexpr int kThreads = 4;
+    constexpr int kPerThread = 300;
+    std::latch start(kThreads + 1);
+    std::vector<std::vector<std::future<std::vector<Row>>>> futures(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        for (int i = 0; i < kPerThread; ++i) futures[t].push_back(db.execute_fetchall("SELECT ?", {i}));
+      });
+    }
+    start.arrive_and_wait();
+    std::this_thread::sleep_for(std::chrono::microseconds(50 * (round % 5)));
+    auto closed = db.close();
+    for (auto& th : threads) th.join();
+    ASSERT_EQ(closed.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    closed.get();
+    for (int t = 0; t < kThreads; ++t) {
+      bool failed_before = false;
+      for (int i = 0; i < kPerThread; ++i) {
+        auto& f = futures[t][static_cast<std::size_t>(i)];
+        ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+            << "thread " << t << " job " << i;
+        try {
+          auto rows = f.get();
+          // Once one job of a thread failed (closed), every later one of that thread fails too.
+          EXPECT_FALSE(failed_before) << "thread " << t << " job " << i << " ran after a failed one";
+          ASSERT_EQ(rows.size(), 1U);
+          EXPECT_EQ(rows[0].get<int>(0), i);
+        } catch (const ProgrammingError&) {
+          failed_before = true;
+        }
+      }
+    }
+  }
 }
 
 using ConcurrencyLoopTest = LoopTest;
