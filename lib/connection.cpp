@@ -76,10 +76,10 @@ void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c
 void Connection::start_execute_fetchall(std::string sql, Params params,
                                         CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<std::vector<Row>>(std::move(c),
-                                  [sql = std::move(sql), params = std::move(params)](Session& s) {
-                                    return detail::run_to_end(s, sql, params, true);
-                                  });
+  core_->submit<std::vector<Row>>(
+      std::move(c),
+      [sql = std::move(sql), params = std::move(params), storage = detail::RowStorage::prepare()](
+          Session& s) mutable { return detail::run_to_end(s, sql, params, true, std::move(storage)); });
 }
 
 void Connection::start_execute_insert(std::string sql, Params params,

@@ -9,7 +9,7 @@ namespace uvsqlite::detail {
 std::span<Value> RowBuilder::next_row(std::size_t width) {
   if (ends_.size() == kRowsPerBlock) seal();
   if (!block_) {
-    block_ = std::make_shared<RowBlock>();
+    block_ = spare_ ? std::move(spare_) : std::make_shared<RowBlock>();
     block_->columns = columns_;
     if (rows_.empty() && width <= RowBlock::kInline) {
       // Maybe the only row: in place, no second allocation.
@@ -43,6 +43,12 @@ void RowBuilder::seal() {
     begin = end;
   }
   ends_.clear();
+}
+
+RowStorage RowStorage::prepare() {
+  RowStorage storage{std::make_shared<RowBlock>(), {}};
+  storage.rows.reserve(1);
+  return storage;
 }
 
 std::vector<Row> RowBuilder::take() {

@@ -3,8 +3,6 @@
 #include <exception>
 #include <utility>
 
-#include "row_block.hpp"
-
 namespace uvsqlite::detail {
 
 StartedStatement start_statement(Session& s, std::string_view sql, const Params& params) {
@@ -25,14 +23,15 @@ StartedStatement start_statement(Session& s, std::string_view sql, const Params&
   return {std::move(stmt), rc};
 }
 
-std::vector<Row> run_to_end(Session& s, std::string_view sql, const Params& params, bool collect_rows) {
+std::vector<Row> run_to_end(Session& s, std::string_view sql, const Params& params, bool collect_rows,
+                            RowStorage storage) {
   auto [stmt, rc] = start_statement(s, sql, params);
   std::vector<Row> rows;
   std::exception_ptr error;
   try {
     if (collect_rows && rc == SQLITE_ROW) {
       // After the first step: a schema change re-prepares the statement inside sqlite3_step.
-      RowBuilder builder(stmt->describe(s.options().detect_types));
+      RowBuilder builder(stmt->describe(s.options().detect_types), std::move(storage));
       const TextFactory* factory = &s.text_factory();
       while (rc == SQLITE_ROW) {
         stmt->read_row(factory, builder.next_row(static_cast<std::size_t>(stmt->width())));

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "row_block.hpp"
 #include "session.hpp"
 #include "statement.hpp"
 #include "uvsqlite/params.hpp"
@@ -27,7 +28,8 @@ struct StartedStatement {
 StartedStatement start_statement(Session& s, std::string_view sql, const Params& params);
 
 /// Runs `sql` to its end and returns the statement to the cache: every result row when
-/// `collect_rows` (made with the connection's text factory), none otherwise.
-std::vector<Row> run_to_end(Session& s, std::string_view sql, const Params& params, bool collect_rows);
+/// `collect_rows` (made with the connection's text factory, in `storage` first), none otherwise.
+std::vector<Row> run_to_end(Session& s, std::string_view sql, const Params& params, bool collect_rows,
+                            RowStorage storage = {});
 
 }  // namespace uvsqlite::detail
