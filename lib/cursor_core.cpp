@@ -177,7 +177,7 @@ std::optional<Row> CursorCore::fetchone(Session& s) {
 std::vector<Row> CursorCore::fetchmany(Session& s, std::size_t size) {
   check_open();
   if (!work_->row_ready || size == 0) return {};
-  RowBuilder rows(work_->stmt->columns());
+  RowBuilder rows(work_->stmt->columns(), {}, size);
   const TextFactory* factory = text_factory(s);
   while (rows.size() < size && work_->row_ready) {
     work_->stmt->read_row(factory, rows.next_row(static_cast<std::size_t>(work_->stmt->width())));

@@ -110,8 +110,9 @@ void LoopBridge::post(std::unique_ptr<Delivery> delivery) noexcept {
   std::lock_guard lock(mutex_);
   ready_.push_back(std::move(delivery));
   // The spinning loop's hint. Raised under the mutex: once the loop can take the delivery, this
-  // bridge may go (the delivery can hold its last reference), so nothing here touches it after
-  // the unlock.
+  // bridge may go (the delivery can hold its last reference), so the unlock is the last touch.
+  // (When the mutex was contended, the unlock's futex wake may name an address freed meanwhile;
+  // the kernel treats that as a wake of nobody, as with any futex mutex.)
   has_ready_.store(true, std::memory_order_release);
   // outstanding_ > 0 keeps the handle open until this delivery ran. A spinning loop thread
   // finds the delivery on its own: it stops spinning under this mutex and then looks at ready_

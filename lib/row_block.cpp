@@ -7,7 +7,7 @@
 namespace uvsqlite::detail {
 
 std::span<Value> RowBuilder::next_row(std::size_t width) {
-  if (ends_.size() == kRowsPerBlock) seal();
+  if (ends_.size() == block_rows_) seal();
   if (!block_) {
     block_ = spare_ ? std::move(spare_) : std::make_shared<RowBlock>();
     block_->columns = columns_;
@@ -19,13 +19,13 @@ std::span<Value> RowBuilder::next_row(std::size_t width) {
     }
   } else if (block_->is_inline) {
     // A second row: the block needs room for many.
-    block_->values.reserve(width * kRowsPerBlock);
+    block_->values.reserve(width * block_rows_);
     std::move(block_->inline_values.begin(), block_->inline_values.begin() + ends_.back(),
               std::back_inserter(block_->values));
     block_->is_inline = false;
   }
   auto& values = block_->values;
-  if (values.capacity() == 0) values.reserve(width * kRowsPerBlock);
+  if (values.capacity() == 0) values.reserve(width * block_rows_);
   const std::size_t begin = values.size();
   values.resize(begin + width);
   ends_.push_back(values.size());

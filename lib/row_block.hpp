@@ -43,8 +43,14 @@ class RowBuilder {
  public:
   static constexpr std::size_t kRowsPerBlock = 64;
 
-  explicit RowBuilder(std::shared_ptr<const Columns> columns, RowStorage storage = {}) noexcept
-      : columns_(std::move(columns)), spare_(std::move(storage.block)), rows_(std::move(storage.rows)) {}
+  /// `most` is how many rows the caller asked for (fetchmany's size): a block is sized for no
+  /// more, since a kept row keeps its whole block.
+  explicit RowBuilder(std::shared_ptr<const Columns> columns, RowStorage storage = {},
+                      std::size_t most = kRowsPerBlock) noexcept
+      : columns_(std::move(columns)),
+        spare_(std::move(storage.block)),
+        rows_(std::move(storage.rows)),
+        block_rows_(most == 0 ? 1 : (most < kRowsPerBlock ? most : kRowsPerBlock)) {}
 
   /// Room for the next row's `width` values, to be filled before the next call.
   std::span<Value> next_row(std::size_t width);
@@ -61,6 +67,7 @@ class RowBuilder {
   std::shared_ptr<RowBlock> spare_;  // an empty block to fill first, or null
   std::vector<std::size_t> ends_;    // end of each of its rows
   std::vector<Row> rows_;
+  std::size_t block_rows_;  // rows a block has room for
 };
 
 }  // namespace uvsqlite::detail

@@ -68,7 +68,10 @@ void Worker::run() {
     // session takes no more work: exit at once, for close() joins this thread.
     if (!session_->is_closed()) spin_for_work();
     if (queue_.empty()) {
-      if (session_->is_closed()) break;
+      // Closed only while empty: every job the queue accepted is then failed here, in order,
+      // before any push can fail (and its submitter fail it out of order).
+      if (session_->is_closed() && queue_.close_if_empty()) break;
+      if (session_->is_closed()) continue;
       std::unique_lock lock(mutex_);
       sleeping_.store(true, std::memory_order_seq_cst);
       while (queue_.empty()) wake_.wait(lock);
@@ -85,12 +88,6 @@ void Worker::run() {
       }
       Job::dispose(std::move(job));
     }
-  }
-  // No push succeeds from here on; the ones that raced with the last look fail now.
-  JobChain stranded = queue_.close();
-  while (std::unique_ptr<Job> job = stranded.pop()) {
-    job->fail(closed_database_error());
-    Job::dispose(std::move(job));
   }
   bool detach = false;
   {

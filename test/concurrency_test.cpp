@@ -2,6 +2,7 @@
 // callbacks submitted from other threads are delivered on the loop thread.
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -117,6 +118,36 @@ TEST(ConcurrencyTest, SubmissionsRacingWithCloseAllComplete) {
 }
 
 using ConcurrencyLoopTest = LoopTest;
+
+// The loop thread submits a stream of callback-form jobs while another thread closes the
+// connection: whether a job ran, was failed by the worker, or was refused at once because the
+// worker had exited, the callbacks still arrive in submission order.
+TEST_F(ConcurrencyLoopTest, CallbacksRacingWithCloseArriveInSubmissionOrder) {
+  int rounds_with_failures = 0;
+  for (int round = 0; round < 30; ++round) {
+    auto db = open();
+    constexpr int kJobs = 2000;
+    std::vector<int> order;
+    order.reserve(kJobs);
+    int failed = 0;
+    std::thread closer([&] {
+      std::this_thread::sleep_for(std::chrono::microseconds(20 * (round % 10)));
+      db.close().get();
+    });
+    for (int i = 0; i < kJobs; ++i) {
+      db.call([](sqlite3*) { return 0; },
+              [&, i](std::exception_ptr e, int) {
+                if (e) ++failed;
+                order.push_back(i);
+              });
+    }
+    closer.join();
+    ASSERT_TRUE(run_until([&] { return order.size() == static_cast<std::size_t>(kJobs); }));
+    EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << "round " << round;
+    if (failed > 0) ++rounds_with_failures;
+  }
+  EXPECT_GT(rounds_with_failures, 0) << "no close landed among the jobs: the race was not exercised";
+}
 
 TEST_F(ConcurrencyLoopTest, CallbacksSubmittedFromOtherThreadsRunOnTheLoopThread) {
   auto db = open();

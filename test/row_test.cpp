@@ -274,6 +274,42 @@ TEST_F(RowTest, ARowKeptAloneOutlivesItsBlockmates) {
   EXPECT_EQ(kept.values().size(), 2U);
 }
 
+TEST_F(RowTest, AMovedFromRowIsEmpty) {
+  Row a = one("SELECT 1 AS x, 'two' AS y");
+  Row b = std::move(a);
+  EXPECT_EQ(b.size(), 2U);
+  EXPECT_EQ(a.size(), 0U);  // NOLINT(bugprone-use-after-move): the moved-from state is the point
+  EXPECT_EQ(a.begin(), a.end());
+  EXPECT_TRUE(a.values().empty());
+  Row c;
+  c = std::move(b);
+  EXPECT_EQ(c.get<std::string>("y"), "two");
+  EXPECT_EQ(b.size(), 0U);  // NOLINT(bugprone-use-after-move)
+}
+
+// Rows fetched one at a time each keep only their own values: a block is sized for the rows
+// asked for, not for 64 (40,000 kept rows of 5 integers: a few MiB, not hundreds).
+TEST_F(RowTest, RowsFetchedOneAtATimeKeepOnlyTheirOwnValues) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer's quarantine makes RSS say nothing about live memory";
+#else
+  constexpr int kRows = 40000;
+  auto cursor = db_.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
+                            std::to_string(kRows) + ") SELECT x, x, x, x, x FROM c")
+                    .get();
+  const std::size_t before = uvsqlite::test::resident_bytes();
+  std::vector<Row> kept;
+  kept.reserve(kRows);
+  while (auto row = cursor.fetchone().get()) kept.push_back(std::move(*row));
+  const std::size_t grown =
+      uvsqlite::test::resident_bytes() - std::min(before, uvsqlite::test::resident_bytes());
+  ASSERT_EQ(kept.size(), static_cast<std::size_t>(kRows));
+  EXPECT_EQ(kept.back().get<int>(4), kRows);
+  // About 400 bytes a row when right; a 64-row block per row would be over 18 KiB a row.
+  EXPECT_LT(grown, std::size_t{64} << 20) << "RSS grew by " << (grown >> 20) << " MiB";
+#endif
+}
+
 TEST(RowValue, DefaultRowIsEmpty) {
   Row row;
   EXPECT_EQ(row.size(), 0U);

@@ -50,6 +50,21 @@ class Row {
   Row() = default;
   /// A row over shared column metadata; `values.size()` must equal `columns->size()`.
   Row(std::shared_ptr<const Columns> columns, std::vector<Value> values);
+  Row(const Row&) = default;
+  Row& operator=(const Row&) = default;
+  /// A moved-from row is empty.
+  Row(Row&& other) noexcept
+      : block_(std::move(other.block_)),
+        values_(std::exchange(other.values_, nullptr)),
+        size_(std::exchange(other.size_, 0)) {}
+  /// A moved-from row is empty.
+  Row& operator=(Row&& other) noexcept {
+    block_ = std::move(other.block_);
+    values_ = std::exchange(other.values_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
+  ~Row() = default;
 
   /// Number of values.
   [[nodiscard]] std::size_t size() const noexcept { return size_; }

@@ -69,6 +69,9 @@ class LoopTest : public ::testing::Test {
 /// Number of threads of this process (from /proc/self/task).
 std::size_t thread_count();
 
+/// Resident set size of this process, in bytes (from /proc/self/statm).
+std::size_t resident_bytes();
+
 /// Expects `error` to hold an E whose what() contains `needle` (when given).
 template <class E>
 void expect_error(const std::exception_ptr& error, std::string_view needle = {}) {
