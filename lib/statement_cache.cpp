@@ -6,9 +6,10 @@ std::unique_ptr<Statement> StatementCache::take(std::string_view sql) {
   auto it = index_.find(sql);
   if (it == index_.end()) return nullptr;
   auto pos = it->second;
-  index_.erase(it);
+  // Keep both nodes for the statement's return (a cache hit then allocates nothing).
+  spare_keys_.push_back(index_.extract(it));
   std::unique_ptr<Statement> out = std::move(*pos);
-  lru_.erase(pos);
+  spare_entries_.splice(spare_entries_.begin(), lru_, pos);
   return out;
 }
 
@@ -17,16 +18,30 @@ void StatementCache::put(std::unique_ptr<Statement> stmt) noexcept {
   stmt->reset();
   if (capacity_ == 0 || stmt->empty()) return;
   // Out of memory while caching: the statement is simply not kept.
-  try {
-    lru_.push_front(std::move(stmt));
-  } catch (...) {
-    return;
+  if (!spare_entries_.empty()) {
+    lru_.splice(lru_.begin(), spare_entries_, spare_entries_.begin());
+    lru_.front() = std::move(stmt);
+  } else {
+    try {
+      lru_.push_front(std::move(stmt));
+    } catch (...) {
+      return;
+    }
   }
-  try {
-    index_.emplace(std::string_view(lru_.front()->sql()), lru_.begin());
-  } catch (...) {
-    lru_.pop_front();
-    return;
+  const std::string_view key(lru_.front()->sql());
+  if (!spare_keys_.empty()) {
+    Index::node_type node = std::move(spare_keys_.back());
+    spare_keys_.pop_back();
+    node.key() = key;
+    node.mapped() = lru_.begin();
+    index_.insert(std::move(node));
+  } else {
+    try {
+      index_.emplace(key, lru_.begin());
+    } catch (...) {
+      lru_.pop_front();
+      return;
+    }
   }
   while (lru_.size() > capacity_) {
     auto last = std::prev(lru_.end());
@@ -44,6 +59,8 @@ void StatementCache::put(std::unique_ptr<Statement> stmt) noexcept {
 void StatementCache::clear() noexcept {
   index_.clear();
   lru_.clear();
+  spare_keys_.clear();
+  spare_entries_.clear();
 }
 
 }  // namespace uvsqlite::detail

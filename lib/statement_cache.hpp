@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "statement.hpp"
 
@@ -27,9 +28,13 @@ class StatementCache {
 
  private:
   using Lru = std::list<std::unique_ptr<Statement>>;
+  using Index = std::unordered_multimap<std::string_view, Lru::iterator>;
   std::size_t capacity_;
-  Lru lru_;                                                         // most recently returned first
-  std::unordered_multimap<std::string_view, Lru::iterator> index_;  // keys view into the statements' sql
+  Lru lru_;      // most recently returned first
+  Index index_;  // keys view into the statements' sql
+  // The nodes of statements taken out, reused when they come back: a cache hit allocates nothing.
+  Lru spare_entries_;
+  std::vector<Index::node_type> spare_keys_;
 };
 
 }  // namespace uvsqlite::detail

@@ -290,8 +290,8 @@ TEST_F(RowTest, AMovedFromRowIsEmpty) {
 // Rows fetched one at a time each keep only their own values: a block is sized for the rows
 // asked for, not for 64 (40,000 kept rows of 5 integers: a few MiB, not hundreds).
 TEST_F(RowTest, RowsFetchedOneAtATimeKeepOnlyTheirOwnValues) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer's quarantine makes RSS say nothing about live memory";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's shadow memory and quarantine make RSS say nothing about live memory";
 #else
   constexpr int kRows = 40000;
   auto cursor = db_.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < " +
