@@ -66,7 +66,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   void submit_internal(std::unique_ptr<Job> job) {
     if (worker_->push(job)) return;
     job->fail(closed_database_error());
-    Job::dispose(std::move(job));
+    (void)Job::finish(std::move(job));  // this is a submitting thread: a job left over dies here
   }
 
   /// Any thread: queues close().

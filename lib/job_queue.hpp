@@ -65,10 +65,11 @@ class JobQueue {
     return true;
   }
 
-  /// Worker: true when nothing is queued (seq_cst: see Worker::run's sleep).
+  /// True when nothing is queued (seq_cst: see Worker::run's sleep).
   [[nodiscard]] bool empty() const noexcept { return head_.load(std::memory_order_seq_cst) == nullptr; }
 
-  /// Worker: every job pushed so far, oldest first.
+  /// Every job pushed so far, oldest first. One exchange: several threads may take at once
+  /// (each gets its own jobs).
   JobChain take() noexcept { return JobChain(reverse(head_.exchange(nullptr, std::memory_order_acquire))); }
 
   /// Worker: makes every later push fail, if nothing is queued (false otherwise: take first).

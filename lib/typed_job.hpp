@@ -71,13 +71,11 @@ class TypedJob final : public Job {
   void deliver() override { completion_->deliver(); }
 
  protected:
-  // A loop form's job goes to the loop with its settled completion; a future's ends here.
-  void dispose_self(std::unique_ptr<Job> self) noexcept override {
-    if (completion_->on_loop()) {
-      bridge_->post(std::move(self));
-    } else {
-      self.reset();
-    }
+  // A loop form's job goes to the loop with its settled completion; a future's stays.
+  std::unique_ptr<Job> travel(std::unique_ptr<Job> self) noexcept override {
+    if (!completion_->on_loop()) return self;
+    bridge_->post(std::move(self));
+    return nullptr;
   }
 
  private:

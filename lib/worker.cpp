@@ -48,7 +48,14 @@ bool Worker::push(std::unique_ptr<Job>& job) {
   // After the push (both seq_cst): either the thread, about to sleep, sees the job, or this
   // sees it sleeping and wakes it.
   if (sleeping_.load(std::memory_order_seq_cst)) wake();
+  // Destroy the jobs the worker finished (while it runs this one): most were made here.
+  release_finished();
   return true;
+}
+
+void Worker::release_finished() noexcept {
+  if (finished_.empty()) return;
+  const JobChain done = finished_.take();
 }
 
 void Worker::wake() noexcept {
@@ -72,6 +79,9 @@ void Worker::run() {
       // before any push can fail (and its submitter fail it out of order).
       if (session_->is_closed() && queue_.close_if_empty()) break;
       if (session_->is_closed()) continue;
+      // Idle: the finished jobs no submitter came back for die here, since they may hold the
+      // last reference to the connection (whose end queues the close this thread waits for).
+      release_finished();
       std::unique_lock lock(mutex_);
       sleeping_.store(true, std::memory_order_seq_cst);
       while (queue_.empty()) wake_.wait(lock);
@@ -86,9 +96,10 @@ void Worker::run() {
       } else {
         job->run(*session_);
       }
-      Job::dispose(std::move(job));
+      if (std::unique_ptr<Job> done = Job::finish(std::move(job))) (void)finished_.push(done);
     }
   }
+  release_finished();
   bool detach = false;
   {
     std::lock_guard lock(mutex_);

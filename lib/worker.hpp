@@ -50,10 +50,12 @@ class Worker {
   void run();
   void spin_for_work() const noexcept;
   void wake() noexcept;
+  void release_finished() noexcept;
 
   std::unique_ptr<Session> session_;  // touched by the thread only
 
   JobQueue queue_;                     // lock-free: pushes from any thread, taken by the thread
+  JobQueue finished_;                  // finished jobs that stay off the loop: destroyed by the next push()
   std::atomic<bool> sleeping_{false};  // the thread sleeps on wake_ (or is about to)
   std::mutex mutex_;                   // for wake_, and the lifecycle flags below
   std::condition_variable wake_;
