@@ -46,14 +46,19 @@ void Cursor::start_executescript(std::string script, CompletionPtr<Cursor> c) co
 
 void Cursor::start_fetchone(CompletionPtr<std::optional<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
-  core_->connection()->submit<std::optional<Row>>(std::move(c),
-                                                  [self = core_](Session& s) { return self->fetchone(s); });
+  core_->connection()->submit<std::optional<Row>>(
+      std::move(c), [self = core_, storage = detail::RowStorage::prepare()](Session& s) mutable {
+        auto rows = self->fetchmany(s, 1, std::move(storage));
+        return rows.empty() ? std::nullopt : std::optional<Row>(std::move(rows.front()));
+      });
 }
 
 void Cursor::start_fetchmany(std::size_t size, CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
+  // The rows are made in memory allocated here, on the thread that will most likely free them.
   core_->connection()->submit<std::vector<Row>>(
-      std::move(c), [self = core_, size](Session& s) { return self->fetchmany(s, size); });
+      std::move(c), [self = core_, size, storage = detail::RowStorage::prepare(size, core_->width())](
+                        Session& s) mutable { return self->fetchmany(s, size, std::move(storage)); });
 }
 
 void Cursor::start_fetchall(CompletionPtr<std::vector<Row>> c) const {

@@ -168,16 +168,10 @@ void CursorCore::advance(Session& s) {
   if (error) std::rethrow_exception(error);
 }
 
-std::optional<Row> CursorCore::fetchone(Session& s) {
-  auto rows = fetchmany(s, 1);
-  if (rows.empty()) return std::nullopt;
-  return std::move(rows.front());
-}
-
-std::vector<Row> CursorCore::fetchmany(Session& s, std::size_t size) {
+std::vector<Row> CursorCore::fetchmany(Session& s, std::size_t size, RowStorage storage) {
   check_open();
   if (!work_->row_ready || size == 0) return {};
-  RowBuilder rows(work_->stmt->columns(), {}, size);
+  RowBuilder rows(work_->stmt->columns(), std::move(storage), size);
   const TextFactory* factory = text_factory(s);
   while (rows.size() < size && work_->row_ready) {
     work_->stmt->read_row(factory, rows.next_row(static_cast<std::size_t>(work_->stmt->width())));
@@ -198,6 +192,11 @@ void CursorCore::close(Session& s) noexcept {
 std::vector<Column> CursorCore::description() const {
   std::lock_guard lock(mutex_);
   return description_ ? *description_ : std::vector<Column>{};
+}
+
+std::size_t CursorCore::width() const {
+  std::lock_guard lock(mutex_);
+  return description_ ? description_->size() : 0;
 }
 
 std::int64_t CursorCore::rowcount() const {

@@ -15,6 +15,7 @@
 
 #include "connection_core.hpp"
 #include "cursor_work.hpp"
+#include "row_block.hpp"
 #include "session.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
@@ -33,9 +34,11 @@ class CursorCore {
   void execute(Session& s, std::string_view sql, Params params);
   void executemany(Session& s, const std::string& sql, const std::vector<Params>& seq);
   void executescript(Session& s, const std::string& script);
-  std::optional<Row> fetchone(Session& s);
-  std::vector<Row> fetchmany(Session& s, std::size_t size);
+  /// Up to `size` rows, made in `storage` first (see RowStorage).
+  std::vector<Row> fetchmany(Session& s, std::size_t size, RowStorage storage = {});
   std::vector<Row> fetchall(Session& s);
+  /// Any thread: the number of result columns of the last execute (0 before any).
+  [[nodiscard]] std::size_t width() const;
   void close(Session& s) noexcept;
   void set_text_factory(TextFactory factory);
   /// Gives the statement back to the session's cache and unregisters from the session.

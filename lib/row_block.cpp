@@ -11,7 +11,7 @@ std::span<Value> RowBuilder::next_row(std::size_t width) {
   if (!block_) {
     block_ = spare_ ? std::move(spare_) : std::make_shared<RowBlock>();
     block_->columns = columns_;
-    if (rows_.empty() && width <= RowBlock::kInline) {
+    if (rows_.empty() && width <= RowBlock::kInline && block_->values.capacity() == 0) {
       // Maybe the only row: in place, no second allocation.
       block_->is_inline = true;
       ends_.push_back(width);
@@ -45,9 +45,10 @@ void RowBuilder::seal() {
   ends_.clear();
 }
 
-RowStorage RowStorage::prepare() {
+RowStorage RowStorage::prepare(std::size_t rows, std::size_t width) {
   RowStorage storage{std::make_shared<RowBlock>(), {}};
-  storage.rows.reserve(1);
+  storage.rows.reserve(std::min<std::size_t>(rows, 1024));
+  if (rows > 1) storage.block->values.reserve(std::min(rows, RowBuilder::kRowsPerBlock) * width);
   return storage;
 }
 

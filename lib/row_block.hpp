@@ -34,8 +34,8 @@ struct RowStorage {
   std::shared_ptr<RowBlock> block;  // an empty block, for the first rows
   std::vector<Row> rows;            // room for one row
 
-  /// Submitting thread.
-  static RowStorage prepare();
+  /// Submitting thread: room for `rows` rows of `width` values (the width when known, else 0).
+  static RowStorage prepare(std::size_t rows = 1, std::size_t width = 0);
 };
 
 /// Collects the rows of one result set into blocks. Worker thread.
