@@ -6,7 +6,9 @@ std::unique_ptr<Statement> StatementCache::take(std::string_view sql) {
   auto it = index_.find(sql);
   if (it == index_.end()) return nullptr;
   auto pos = it->second;
-  // Keep both nodes for the statement's return (a cache hit then allocates nothing).
+  // Keep both nodes for the statement's return (a cache hit then allocates nothing). Room
+  // first: once extracted, a node must not be lost to a failed push_back.
+  spare_keys_.reserve(spare_keys_.size() + 1);
   spare_keys_.push_back(index_.extract(it));
   std::unique_ptr<Statement> out = std::move(*pos);
   spare_entries_.splice(spare_entries_.begin(), lru_, pos);
@@ -34,7 +36,12 @@ void StatementCache::put(std::unique_ptr<Statement> stmt) noexcept {
     spare_keys_.pop_back();
     node.key() = key;
     node.mapped() = lru_.begin();
-    index_.insert(std::move(node));
+    try {
+      index_.insert(std::move(node));  // may rehash, which allocates
+    } catch (...) {
+      lru_.pop_front();
+      return;
+    }
   } else {
     try {
       index_.emplace(key, lru_.begin());
