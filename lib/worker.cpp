@@ -116,13 +116,15 @@ void Worker::reap() {
     joined_ = true;
   }
 #if defined(__GLIBC__)
-  // The thread is on its way out (its close job just completed): wait for it briefly without
-  // blocking, since a blocked loop thread's wake-up costs more than the thread's exit.
-  const std::uint64_t deadline = spin_clock() + kSpinNanoseconds;
-  do {
-    if (pthread_tryjoin_np(thread_, nullptr) == 0) return;
-    cpu_relax();
-  } while (spin_clock() < deadline);
+  // The thread is on its way out (its close job just completed): wait for it with the shared
+  // bounded spin rather than block, since a blocked loop thread's wake-up costs more than the
+  // thread's exit. The spin yields after its first microseconds, which the exiting thread needs
+  // when it shares this CPU.
+  const SpinSlot slot;
+  if (spin_until(slot, spin_clock() + kSpinNanoseconds,
+                 [this] { return pthread_tryjoin_np(thread_, nullptr) == 0; })) {
+    return;
+  }
 #endif
   uv_thread_join(&thread_);
 }
