@@ -16,6 +16,7 @@ namespace uvsqlite {
 using detail::CompletionPtr;
 using detail::ConnectionCore;
 using detail::CursorCore;
+using detail::ParamsSequence;
 using detail::Session;
 
 namespace {
@@ -53,14 +54,28 @@ void Connection::start_execute(std::string sql, Params params, CompletionPtr<Cur
   });
 }
 
+namespace {
+
+// Both executemany() forms: a new cursor runs the rows.
+void submit_executemany(ConnectionCore& core, std::string sql, ParamsSequence rows, CompletionPtr<Cursor> c) {
+  core.submit<Cursor>(std::move(c), [core = core.shared_from_this(), sql = std::move(sql),
+                                     rows = std::move(rows)](Session& s) mutable {
+    auto cursor = std::make_shared<CursorCore>(core);
+    cursor->executemany(s, sql, rows);
+    return CursorCore::handle(std::move(cursor));
+  });
+}
+
+}  // namespace
+
 void Connection::start_executemany(std::string sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
-  core_->submit<Cursor>(std::move(c), [core = core_->shared_from_this(), sql = std::move(sql),
-                                       seq = std::move(seq)](Session& s) {
-    auto cursor = std::make_shared<CursorCore>(core);
-    cursor->executemany(s, sql, seq);
-    return Cursor(std::move(cursor));
-  });
+  submit_executemany(*core_, std::move(sql), ParamsSequence(std::move(seq)), std::move(c));
+}
+
+void Connection::start_executemany(std::string sql, ParamsSource next, CompletionPtr<Cursor> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoConnection);
+  submit_executemany(*core_, std::move(sql), ParamsSequence(std::move(next)), std::move(c));
 }
 
 void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c) const {

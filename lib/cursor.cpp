@@ -9,6 +9,8 @@
 namespace uvsqlite {
 
 using detail::CompletionPtr;
+using detail::CursorCore;
+using detail::ParamsSequence;
 using detail::Session;
 
 namespace {
@@ -27,13 +29,28 @@ void Cursor::start_execute(std::string sql, Params params, CompletionPtr<Cursor>
       });
 }
 
+namespace {
+
+// Both executemany() forms: the cursor runs the rows itself.
+void submit_executemany(const std::shared_ptr<CursorCore>& cursor, std::string sql, ParamsSequence rows,
+                        CompletionPtr<Cursor> c) {
+  cursor->connection()->submit<Cursor>(
+      std::move(c), [self = cursor, sql = std::move(sql), rows = std::move(rows)](Session& s) mutable {
+        self->executemany(s, sql, rows);
+        return CursorCore::handle(self);
+      });
+}
+
+}  // namespace
+
 void Cursor::start_executemany(std::string sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
-  core_->connection()->submit<Cursor>(std::move(c),
-                                      [self = core_, sql = std::move(sql), seq = std::move(seq)](Session& s) {
-                                        self->executemany(s, sql, seq);
-                                        return Cursor(self);
-                                      });
+  submit_executemany(core_, std::move(sql), ParamsSequence(std::move(seq)), std::move(c));
+}
+
+void Cursor::start_executemany(std::string sql, ParamsSource next, CompletionPtr<Cursor> c) const {
+  if (!core_) return detail::fail_unbound(c, kNoCursor);
+  submit_executemany(core_, std::move(sql), ParamsSequence(std::move(next)), std::move(c));
 }
 
 void Cursor::start_executescript(std::string script, CompletionPtr<Cursor> c) const {

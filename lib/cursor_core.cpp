@@ -103,15 +103,15 @@ void CursorCore::run(Session& s, std::string_view sql, Params params) {
   }
 }
 
-void CursorCore::executemany(Session& s, const std::string& sql, const std::vector<Params>& seq) {
+void CursorCore::executemany(Session& s, const std::string& sql, ParamsSequence& rows) {
   check_open();
   release(s);
   auto stmt = s.prepare(sql);
   std::int64_t total = 0;
   try {
     if (stmt->readonly()) throw ProgrammingError("executemany() can only execute DML statements.");
-    for (const Params& params : seq) {
-      stmt->bind(params);
+    while (const Params* params = rows.next()) {
+      stmt->bind(*params);
       s.begin_if_needed(*stmt);
       int rc = stmt->step();
       while (rc == SQLITE_ROW) rc = stmt->step();  // RETURNING rows are not kept

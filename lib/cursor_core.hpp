@@ -15,8 +15,10 @@
 
 #include "connection_core.hpp"
 #include "cursor_work.hpp"
+#include "params_sequence.hpp"
 #include "row_block.hpp"
 #include "session.hpp"
+#include "uvsqlite/cursor.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
 
@@ -30,9 +32,12 @@ class CursorCore {
   /// The last handle is gone: the statement goes back to the cache, on the worker.
   ~CursorCore();
 
+  /// The public handle over `core` (Cursor's constructor is private to its friends).
+  static Cursor handle(std::shared_ptr<CursorCore> core) { return Cursor(std::move(core)); }
+
   // Worker thread, inside a job.
   void execute(Session& s, std::string_view sql, Params params);
-  void executemany(Session& s, const std::string& sql, const std::vector<Params>& seq);
+  void executemany(Session& s, const std::string& sql, ParamsSequence& rows);
   void executescript(Session& s, const std::string& script);
   /// Up to `size` rows, made in `storage` first (see RowStorage).
   std::vector<Row> fetchmany(Session& s, std::size_t size, RowStorage storage = {});

@@ -337,6 +337,7 @@ class Connection : public detail::Executes<Connection> {
 
   void start_execute(std::string sql, Params params, detail::CompletionPtr<Cursor> c) const;
   void start_executemany(std::string sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
+  void start_executemany(std::string sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
   void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
   void start_execute_fetchall(std::string sql, Params params,
                               detail::CompletionPtr<std::vector<Row>> c) const;

@@ -168,6 +168,7 @@ class Cursor : public detail::Executes<Cursor> {
 
   void start_execute(std::string sql, Params params, detail::CompletionPtr<Cursor> c) const;
   void start_executemany(std::string sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
+  void start_executemany(std::string sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
   void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
   void start_fetchone(detail::CompletionPtr<std::optional<Row>> c) const;
   void start_fetchmany(std::size_t size, detail::CompletionPtr<std::vector<Row>> c) const;

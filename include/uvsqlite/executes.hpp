@@ -4,7 +4,9 @@
 /// Cursor (on itself): `Self` provides the private start_execute, start_executemany and
 /// start_executescript that queue the work.
 
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,6 +54,18 @@ class Executes {
   }
 
   /// Commits any open transaction, then runs every statement of `script` (no parameters).
+  /// executemany() over rows produced on the worker by `next` (see ParamsSource), for
+  /// sequences too long, or too costly, to build in memory first.
+  template <class Source, class Token = use_future_t>
+  requires std::is_invocable_r_v<std::optional<Params>, Source&>&& CompletionToken<Token, Cursor> auto
+  executemany(std::string sql, Source next, Token&& token = {}) const {
+    return initiate<Cursor>(std::forward<Token>(token),
+                            [self = self_(), sql = std::move(sql),
+                             next = ParamsSource(std::move(next))](CompletionPtr<Cursor> c) mutable {
+                              self.start_executemany(std::move(sql), std::move(next), std::move(c));
+                            });
+  }
+
   template <class Token = use_future_t>
   requires CompletionToken<Token, Cursor>
   auto executescript(std::string script, Token&& token = {}) const {

@@ -5,8 +5,10 @@
 /// Thread-safety: a plain value type.
 
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,5 +62,14 @@ class Params {
   std::vector<std::pair<std::string, Value>> named_;
   bool is_named_ = false;
 };
+
+/// Yields executemany()'s parameter sets one at a time; std::nullopt ends the sequence.
+///
+/// Called on the connection's worker thread, one call per row just before that row runs, the way
+/// aiosqlite consumes an iterator on its thread: rows are made as they are inserted, so a long
+/// sequence never has to sit in memory whole. Like every hook, it must not wait for a future of
+/// its own connection. An exception it throws ends executemany() with that exception; the rows
+/// already run stay in the open transaction, as in Python.
+using ParamsSource = std::function<std::optional<Params>()>;
 
 }  // namespace uvsqlite
