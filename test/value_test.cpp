@@ -4,10 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "support/test_support.hpp"
 
@@ -189,6 +191,124 @@ TEST(ValueConstruct, EqualityComparesStorageClassAndValue) {
   EXPECT_EQ(Value(nullptr), Value());
   EXPECT_NE(Value(Blob{}), Value(nullptr));
   EXPECT_NE(Value(""), Value(Blob{}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage: inline up to 22 bytes, on the heap beyond; copies own their bytes; moves empty.
+
+// Text and blobs of every length around the inline limit, with bytes that differ by position.
+std::string text_of(std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<char>(i % 7 == 3 ? '\0' : 'a' + i % 26));
+  return s;
+}
+Blob blob_of(std::size_t n) {
+  Blob b;
+  for (std::size_t i = 0; i < n; ++i) b.push_back(static_cast<std::byte>(255 - i % 256));
+  return b;
+}
+
+TEST(ValueStorage, IsTwentyFourBytes) { EXPECT_EQ(sizeof(Value), 24U); }
+
+TEST(ValueStorage, TextOfEveryLengthAroundTheInlineLimitSurvivesEveryConstructor) {
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::string s = text_of(n);
+    for (const Value& v : {Value(s), Value(std::string_view(s)), Value(std::string(s))}) {
+      EXPECT_EQ(v.type(), Type::Text) << n;
+      EXPECT_EQ(v.get<std::string>(), s) << n;
+      EXPECT_EQ(v.get<std::string_view>().size(), n);
+    }
+  }
+}
+
+TEST(ValueStorage, BlobsOfEveryLengthAroundTheInlineLimitSurviveEveryConstructor) {
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const Blob b = blob_of(n);
+    for (const Value& v : {Value(b), Value(Blob(b)), Value(std::span<const std::byte>(b))}) {
+      EXPECT_EQ(v.type(), Type::Blob) << n;
+      EXPECT_EQ(v.get<Blob>(), b) << n;
+      EXPECT_EQ(v.get<std::span<const std::byte>>().size(), n);
+    }
+  }
+}
+
+TEST(ValueStorage, CopiesOwnTheirBytes) {
+  for (std::size_t n : {5U, 22U, 23U, 1000U}) {
+    auto original = std::make_unique<Value>(text_of(n));
+    const Value copy = *original;
+    Value assigned = 1;
+    assigned = *original;
+    original.reset();  // the copies must not point into it
+    EXPECT_EQ(copy.get<std::string>(), text_of(n));
+    EXPECT_EQ(assigned.get<std::string>(), text_of(n));
+    auto blob = std::make_unique<Value>(blob_of(n));
+    const Value blob_copy = *blob;
+    blob.reset();
+    EXPECT_EQ(blob_copy.get<Blob>(), blob_of(n));
+  }
+}
+
+TEST(ValueStorage, MovingLeavesNullAndKeepsTheBytesAtTheirNewPlace) {
+  for (std::size_t n : {5U, 23U, 1000U}) {
+    Value a = text_of(n);
+    const char* heap_bytes = a.get<std::string_view>().data();
+    Value b = std::move(a);
+    EXPECT_TRUE(a.is_null());  // NOLINT(bugprone-use-after-move): documented state
+    EXPECT_EQ(b.get<std::string>(), text_of(n));
+    if (n > 22) {
+      EXPECT_EQ(b.get<std::string_view>().data(), heap_bytes);  // not copied
+    }
+    Value c = 2.5;
+    c = std::move(b);
+    EXPECT_TRUE(b.is_null());  // NOLINT(bugprone-use-after-move)
+    EXPECT_EQ(c.get<std::string>(), text_of(n));
+  }
+}
+
+TEST(ValueStorage, AStringMovedInIsNotCopied) {
+  std::string big(1000, 'x');
+  const char* bytes = big.data();
+  const Value v(std::move(big));
+  EXPECT_EQ(v.get<std::string_view>().data(), bytes);
+  Blob blob(1000, std::byte{7});
+  const std::byte* blob_bytes = blob.data();
+  const Value b(std::move(blob));
+  EXPECT_EQ(b.get<std::span<const std::byte>>().data(), blob_bytes);
+}
+
+struct Tag {
+  int n = 0;
+};
+
+TEST(ValueStorage, CarriedObjectsSurviveCopiesAndMoves) {
+  auto adapted = std::make_unique<Value>(Tag{7});
+  const Value copy = *adapted;
+  EXPECT_EQ(copy.object(), adapted->object());  // shared, immutable
+  adapted.reset();
+  EXPECT_TRUE(copy.is_null());
+  EXPECT_EQ(copy.get<Tag>().n, 7);
+
+  Value converted = Value::converted(Value(text_of(40)), Tag{9});
+  EXPECT_EQ(converted.type(), Type::Text);
+  EXPECT_EQ(converted.get<std::string>(), text_of(40));
+  EXPECT_EQ(converted.get<Tag>().n, 9);
+  Value moved = std::move(converted);
+  EXPECT_EQ(moved.get<Tag>().n, 9);
+  EXPECT_EQ(moved.get<std::string>(), text_of(40));
+  // Converting a converted value replaces the object and keeps the raw value.
+  const Value again = Value::converted(moved, 3.5);
+  EXPECT_EQ(again.get<std::string>(), text_of(40));
+  EXPECT_EQ(again.get<double>(), 3.5);
+  EXPECT_THROW((void)again.get<Tag>(), uvsqlite::InterfaceError);
+}
+
+TEST(ValueStorage, EqualityIgnoresWhereTheBytesLive) {
+  EXPECT_EQ(Value(text_of(30)), Value(std::string_view(text_of(30))));
+  EXPECT_NE(Value(text_of(30)), Value(text_of(29)));
+  EXPECT_NE(Value(text_of(22)), Value(text_of(23)));
+  EXPECT_EQ(Value(blob_of(30)), Value(std::span<const std::byte>(blob_of(30))));
+  EXPECT_NE(Value(blob_of(22)), Value(blob_of(23)));
+  EXPECT_NE(Value(text_of(3)), Value(Blob{std::byte{'a'}, std::byte{'b'}, std::byte{'c'}}));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@
 ///
 /// Thread-safety: a Value is a plain value type; distinct objects may be used from any thread.
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -16,7 +18,6 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "uvsqlite/errors.hpp"
@@ -79,6 +80,11 @@ concept Adaptable =
 /// 0/1), floating types, string-likes, Blob and std::optional of those. Read back with get<T>(),
 /// which never converts silently between storage classes: reading TEXT as an integer throws
 /// InterfaceError. The one allowed conversion is INTEGER read as a floating type.
+///
+/// 24 bytes: text and blobs of up to 22 bytes are kept inline, longer ones in a std::string or
+/// Blob of their own (moved in, not copied, when built from one). Rows and parameter lists are
+/// arrays of Values, so their size is what a scan or an executemany touches per column.
+/// A moved-from Value is NULL.
 class Value {
  public:
   /// NULL.
@@ -92,34 +98,55 @@ class Value {
   template <std::integral I>
   Value(I v) {  // NOLINT(google-explicit-constructor)
     if constexpr (std::is_same_v<I, bool>) {
-      v_ = std::int64_t{v ? 1 : 0};
+      set_integer(v ? 1 : 0);
     } else if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {
       if (v > static_cast<I>(std::numeric_limits<std::int64_t>::max())) {
         detail::throw_out_of_range("integer too large to convert to SQLite INTEGER");
       }
-      v_ = static_cast<std::int64_t>(v);
+      set_integer(static_cast<std::int64_t>(v));
     } else {
-      v_ = static_cast<std::int64_t>(v);
+      set_integer(static_cast<std::int64_t>(v));
     }
   }
 
   /// A REAL. A NaN is kept here and binds as NULL, as in Python.
   template <std::floating_point F>
-  Value(F v) : v_(static_cast<double>(v)) {}  // NOLINT(google-explicit-constructor)
+  Value(F v) noexcept {  // NOLINT(google-explicit-constructor)
+    const auto d = static_cast<double>(v);
+    std::memcpy(data_, &d, sizeof d);
+    kind_ = Kind::Real;
+  }
 
   /// TEXT (UTF-8; embedded NUL bytes are kept).
-  Value(std::string s) noexcept : v_(std::move(s)) {}  // NOLINT(google-explicit-constructor)
+  Value(std::string s) {  // NOLINT(google-explicit-constructor)
+    if (s.size() <= kInline) {
+      set_inline(Kind::InlineText, s.data(), s.size());
+    } else {
+      set_pointer(Kind::Text, new std::string(std::move(s)));
+    }
+  }
   /// TEXT.
-  Value(std::string_view s) : v_(std::string(s)) {}  // NOLINT(google-explicit-constructor)
+  Value(std::string_view s) { set_text(s); }  // NOLINT(google-explicit-constructor)
   /// TEXT; a null pointer is NULL.
   Value(const char* s) {  // NOLINT(google-explicit-constructor)
-    if (s != nullptr) v_ = std::string(s);
+    if (s != nullptr) set_text(s);
   }
   /// BLOB.
-  Value(Blob b) noexcept : v_(std::move(b)) {}  // NOLINT(google-explicit-constructor)
+  Value(Blob b) {  // NOLINT(google-explicit-constructor)
+    if (b.size() <= kInline) {
+      set_inline(Kind::InlineBlob, b.data(), b.size());
+    } else {
+      set_pointer(Kind::Blob, new Blob(std::move(b)));
+    }
+  }
   /// BLOB (a copy of the bytes).
-  Value(std::span<const std::byte> b)  // NOLINT(google-explicit-constructor)
-      : v_(Blob(b.begin(), b.end())) {}
+  Value(std::span<const std::byte> b) {  // NOLINT(google-explicit-constructor)
+    if (b.size() <= kInline) {
+      set_inline(Kind::InlineBlob, b.data(), b.size());
+    } else {
+      set_pointer(Kind::Blob, new Blob(b.begin(), b.end()));
+    }
+  }
 
   /// NULL when empty, else the contained value.
   template <class T>
@@ -132,22 +159,54 @@ class Value {
   /// the type. Until then the Value is NULL with the object attached.
   template <Adaptable T>
   Value(T object)  // NOLINT(google-explicit-constructor)
-      : object_(std::make_shared<const detail::ObjectOf<T>>(std::move(object))) {}
+  {
+    box(Value(), std::make_shared<const detail::ObjectOf<T>>(std::move(object)));
+  }
 
   /// A converter's result: the column's `raw` value, with the C++ `object` made from it, which
   /// get<T>() returns.
   template <class T>
   static Value converted(Value raw, T object) {
-    raw.object_ = std::make_shared<const detail::ObjectOf<T>>(std::move(object));
-    return raw;
+    Value out;
+    out.box(std::move(raw), std::make_shared<const detail::ObjectOf<T>>(std::move(object)));
+    return out;
+  }
+
+  Value(const Value& other) : kind_(other.kind_), inline_size_(other.inline_size_) {
+    if (other.owns_memory()) {
+      copy_owned(other);
+    } else {
+      std::memcpy(data_, other.data_, sizeof data_);
+    }
+  }
+  Value(Value&& other) noexcept : kind_(other.kind_), inline_size_(other.inline_size_) {
+    std::memcpy(data_, other.data_, sizeof data_);
+    other.kind_ = Kind::Null;
+  }
+  Value& operator=(const Value& other) {
+    if (this != &other) *this = Value(other);
+    return *this;
+  }
+  Value& operator=(Value&& other) noexcept {
+    if (this != &other) {
+      if (owns_memory()) release();
+      kind_ = other.kind_;
+      inline_size_ = other.inline_size_;
+      std::memcpy(data_, other.data_, sizeof data_);
+      other.kind_ = Kind::Null;
+    }
+    return *this;
+  }
+  ~Value() {
+    if (owns_memory()) release();
   }
 
   /// The storage class.
-  [[nodiscard]] Type type() const noexcept { return static_cast<Type>(v_.index()); }
+  [[nodiscard]] Type type() const noexcept;
   /// True for NULL.
-  [[nodiscard]] bool is_null() const noexcept { return v_.index() == 0; }
+  [[nodiscard]] bool is_null() const noexcept { return type() == Type::Null; }
   /// The C++ object this Value carries (awaiting an adapter, or made by a converter), if any.
-  [[nodiscard]] const detail::Object* object() const noexcept { return object_.get(); }
+  [[nodiscard]] const detail::Object* object() const noexcept;
 
   /// The value as T: integral types, floating types, std::string, std::string_view (a view into
   /// this Value), Blob, std::span<const std::byte> (a view into this Value), the type of the
@@ -158,52 +217,149 @@ class Value {
   [[nodiscard]] T get() const;
 
   /// Same storage class and same value (and the same carried object, if any).
-  bool operator==(const Value&) const = default;
+  bool operator==(const Value& other) const noexcept;
 
  private:
-  std::variant<std::monostate, std::int64_t, double, std::string, Blob> v_;
-  std::shared_ptr<const detail::Object> object_;
+  // Which member of the storage is live. Inline kinds keep their bytes in data_; Text, Blob and
+  // Object own a heap object whose pointer is in data_.
+  enum class Kind : unsigned char { Null, Integer, Real, InlineText, InlineBlob, Text, Blob, Object };
+  static constexpr std::size_t kInline = 22;
+  struct Boxed;  // an Object kind's raw value and object
+
+  [[nodiscard]] bool owns_memory() const noexcept { return kind_ >= Kind::Text; }
+  [[nodiscard]] const Value& raw() const noexcept;
+  [[nodiscard]] std::int64_t integer() const noexcept {
+    std::int64_t i = 0;
+    std::memcpy(&i, data_, sizeof i);
+    return i;
+  }
+  [[nodiscard]] double real() const noexcept {
+    double d = 0;
+    std::memcpy(&d, data_, sizeof d);
+    return d;
+  }
+  template <class P>
+  [[nodiscard]] P* pointer() const noexcept {
+    P* p = nullptr;
+    std::memcpy(&p, data_, sizeof p);
+    return p;
+  }
+  // Text or blob bytes of the raw value (only for those kinds).
+  [[nodiscard]] std::string_view text() const noexcept {
+    return kind_ == Kind::InlineText ? std::string_view(data_, inline_size_) : *pointer<std::string>();
+  }
+  [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+    if (kind_ == Kind::InlineBlob) return {reinterpret_cast<const std::byte*>(data_), inline_size_};
+    const Blob& b = *pointer<Blob>();
+    return {b.data(), b.size()};
+  }
+  void set_integer(std::int64_t i) noexcept {
+    std::memcpy(data_, &i, sizeof i);
+    kind_ = Kind::Integer;
+  }
+  void set_inline(Kind kind, const void* bytes, std::size_t size) noexcept {
+    if (size != 0) std::memcpy(data_, bytes, size);
+    inline_size_ = static_cast<unsigned char>(size);
+    kind_ = kind;
+  }
+  void set_pointer(Kind kind, const void* p) noexcept {
+    std::memcpy(data_, &p, sizeof p);
+    kind_ = kind;
+  }
+  void set_text(std::string_view s) {
+    if (s.size() <= kInline) {
+      set_inline(Kind::InlineText, s.data(), s.size());
+    } else {
+      set_pointer(Kind::Text, new std::string(s));
+    }
+  }
+  void box(Value raw, std::shared_ptr<const detail::Object> object);
+  void copy_owned(const Value& other);
+  void release() noexcept;
+
+  alignas(std::int64_t) char data_[kInline]{};
+  Kind kind_ = Kind::Null;
+  unsigned char inline_size_ = 0;
 };
+
+static_assert(sizeof(Value) == 24);
 
 template <class T>
 T Value::get() const {
   if constexpr (!detail::is_optional<T>::value && !std::is_same_v<T, Value>) {
     // A converted column gives its object to a get<> of the object's exact type.
-    if (object_ && object_->type() == typeid(T))
-      return static_cast<const detail::ObjectOf<T>&>(*object_).value;
+    if (const detail::Object* held = object(); held != nullptr && held->type() == typeid(T))
+      return static_cast<const detail::ObjectOf<T>&>(*held).value;
   }
+  const Value& v = raw();
   if constexpr (detail::is_optional<T>::value) {
-    if (is_null()) return std::nullopt;
+    if (v.kind_ == Kind::Null) return std::nullopt;
     return get<typename T::value_type>();
   } else if constexpr (std::is_same_v<T, bool>) {
-    if (const auto* i = std::get_if<std::int64_t>(&v_)) return *i != 0;
+    if (v.kind_ == Kind::Integer) return v.integer() != 0;
     detail::throw_wrong_type(type(), "bool");
   } else if constexpr (std::is_integral_v<T>) {
-    const auto* i = std::get_if<std::int64_t>(&v_);
-    if (i == nullptr) detail::throw_wrong_type(type(), "an integer");
-    if (!std::in_range<T>(*i)) detail::throw_out_of_range("integer does not fit the requested type");
-    return static_cast<T>(*i);
+    if (v.kind_ != Kind::Integer) detail::throw_wrong_type(type(), "an integer");
+    const std::int64_t i = v.integer();
+    if (!std::in_range<T>(i)) detail::throw_out_of_range("integer does not fit the requested type");
+    return static_cast<T>(i);
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (const auto* d = std::get_if<double>(&v_)) return static_cast<T>(*d);
-    if (const auto* i = std::get_if<std::int64_t>(&v_)) return static_cast<T>(*i);
+    if (v.kind_ == Kind::Real) return static_cast<T>(v.real());
+    if (v.kind_ == Kind::Integer) return static_cast<T>(v.integer());
     detail::throw_wrong_type(type(), "a real");
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
-    if (const auto* s = std::get_if<std::string>(&v_)) return T(*s);
+    if (v.kind_ == Kind::InlineText || v.kind_ == Kind::Text) return T(v.text());
     detail::throw_wrong_type(type(), "text");
   } else if constexpr (std::is_same_v<T, Blob> || std::is_same_v<T, std::span<const std::byte>>) {
-    if (const auto* b = std::get_if<Blob>(&v_)) {
+    if (v.kind_ == Kind::InlineBlob || v.kind_ == Kind::Blob) {
+      const auto b = v.bytes();
       if constexpr (std::is_same_v<T, Blob>) {
-        return *b;
+        return Blob(b.begin(), b.end());
       } else {
-        return T(b->data(), b->size());
+        return b;
       }
     }
     detail::throw_wrong_type(type(), "a blob");
   } else if constexpr (std::is_same_v<T, Value>) {
     return *this;
   } else {
-    detail::throw_wrong_object(type(), object_ ? &object_->type() : nullptr, typeid(T));
+    const detail::Object* held = object();
+    detail::throw_wrong_object(type(), held != nullptr ? &held->type() : nullptr, typeid(T));
   }
+}
+
+/// An Object kind's heap part: the raw SQLite value and the C++ object made from it or waiting
+/// for an adapter.
+struct Value::Boxed {
+  Value raw;
+  std::shared_ptr<const detail::Object> object;
+};
+
+inline const Value& Value::raw() const noexcept {
+  return kind_ == Kind::Object ? pointer<Boxed>()->raw : *this;
+}
+
+inline Type Value::type() const noexcept {
+  switch (raw().kind_) {
+    case Kind::Null:
+      return Type::Null;
+    case Kind::Integer:
+      return Type::Integer;
+    case Kind::Real:
+      return Type::Real;
+    case Kind::InlineText:
+    case Kind::Text:
+      return Type::Text;
+    case Kind::InlineBlob:
+    case Kind::Blob:
+    case Kind::Object:  // never: a box holds no box
+      break;
+  }
+  return Type::Blob;
+}
+
+inline const detail::Object* Value::object() const noexcept {
+  return kind_ == Kind::Object ? pointer<Boxed>()->object.get() : nullptr;
 }
 
 }  // namespace uvsqlite
