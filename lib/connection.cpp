@@ -44,7 +44,7 @@ void detail::start_connect(uv_loop_s* loop, std::string path, Options options, C
   });
 }
 
-void Connection::start_execute(std::string sql, Params params, CompletionPtr<Cursor> c) const {
+void Connection::start_execute(SqlText sql, Params params, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<Cursor>(std::move(c), [core = core_->shared_from_this(), sql = std::move(sql),
                                        params = std::move(params)](Session& s) mutable {
@@ -57,7 +57,7 @@ void Connection::start_execute(std::string sql, Params params, CompletionPtr<Cur
 namespace {
 
 // Both executemany() forms: a new cursor runs the rows.
-void submit_executemany(ConnectionCore& core, std::string sql, ParamsSequence rows, CompletionPtr<Cursor> c) {
+void submit_executemany(ConnectionCore& core, SqlText sql, ParamsSequence rows, CompletionPtr<Cursor> c) {
   core.submit<Cursor>(std::move(c), [core = core.shared_from_this(), sql = std::move(sql),
                                      rows = std::move(rows)](Session& s) mutable {
     auto cursor = std::make_shared<CursorCore>(core);
@@ -68,12 +68,12 @@ void submit_executemany(ConnectionCore& core, std::string sql, ParamsSequence ro
 
 }  // namespace
 
-void Connection::start_executemany(std::string sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
+void Connection::start_executemany(SqlText sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   submit_executemany(*core_, std::move(sql), ParamsSequence(std::move(seq)), std::move(c));
 }
 
-void Connection::start_executemany(std::string sql, ParamsSource next, CompletionPtr<Cursor> c) const {
+void Connection::start_executemany(SqlText sql, ParamsSource next, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   submit_executemany(*core_, std::move(sql), ParamsSequence(std::move(next)), std::move(c));
 }
@@ -88,7 +88,7 @@ void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c
                         });
 }
 
-void Connection::start_execute_fetchall(std::string sql, Params params,
+void Connection::start_execute_fetchall(SqlText sql, Params params,
                                         CompletionPtr<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::vector<Row>>(
@@ -97,7 +97,7 @@ void Connection::start_execute_fetchall(std::string sql, Params params,
           Session& s) mutable { return detail::run_to_end(s, sql, params, true, std::move(storage)); });
 }
 
-void Connection::start_execute_insert(std::string sql, Params params,
+void Connection::start_execute_insert(SqlText sql, Params params,
                                       CompletionPtr<std::optional<std::int64_t>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::optional<std::int64_t>>(std::move(c), [sql = std::move(sql),

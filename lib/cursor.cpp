@@ -20,7 +20,7 @@ constexpr const char* kNoCursor = "Cannot operate on a closed cursor.";
 Cursor::Cursor(std::shared_ptr<detail::CursorCore> core)
     : core_(std::move(core)), connection_(core_ ? core_->connection()->front() : nullptr) {}
 
-void Cursor::start_execute(std::string sql, Params params, CompletionPtr<Cursor> c) const {
+void Cursor::start_execute(SqlText sql, Params params, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<Cursor>(
       std::move(c), [self = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
@@ -32,7 +32,7 @@ void Cursor::start_execute(std::string sql, Params params, CompletionPtr<Cursor>
 namespace {
 
 // Both executemany() forms: the cursor runs the rows itself.
-void submit_executemany(const std::shared_ptr<CursorCore>& cursor, std::string sql, ParamsSequence rows,
+void submit_executemany(const std::shared_ptr<CursorCore>& cursor, SqlText sql, ParamsSequence rows,
                         CompletionPtr<Cursor> c) {
   cursor->connection()->submit<Cursor>(
       std::move(c), [self = cursor, sql = std::move(sql), rows = std::move(rows)](Session& s) mutable {
@@ -43,12 +43,12 @@ void submit_executemany(const std::shared_ptr<CursorCore>& cursor, std::string s
 
 }  // namespace
 
-void Cursor::start_executemany(std::string sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
+void Cursor::start_executemany(SqlText sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   submit_executemany(core_, std::move(sql), ParamsSequence(std::move(seq)), std::move(c));
 }
 
-void Cursor::start_executemany(std::string sql, ParamsSource next, CompletionPtr<Cursor> c) const {
+void Cursor::start_executemany(SqlText sql, ParamsSource next, CompletionPtr<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   submit_executemany(core_, std::move(sql), ParamsSequence(std::move(next)), std::move(c));
 }

@@ -103,7 +103,7 @@ void CursorCore::run(Session& s, std::string_view sql, Params params) {
   }
 }
 
-void CursorCore::executemany(Session& s, const std::string& sql, ParamsSequence& rows) {
+void CursorCore::executemany(Session& s, std::string_view sql, ParamsSequence& rows) {
   check_open();
   release(s);
   auto stmt = s.prepare(sql);

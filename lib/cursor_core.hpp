@@ -37,7 +37,7 @@ class CursorCore {
 
   // Worker thread, inside a job.
   void execute(Session& s, std::string_view sql, Params params);
-  void executemany(Session& s, const std::string& sql, ParamsSequence& rows);
+  void executemany(Session& s, std::string_view sql, ParamsSequence& rows);
   void executescript(Session& s, const std::string& script);
   /// Up to `size` rows, made in `storage` first (see RowStorage).
   std::vector<Row> fetchmany(Session& s, std::size_t size, RowStorage storage = {});

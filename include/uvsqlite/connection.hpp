@@ -27,6 +27,7 @@
 #include "uvsqlite/options.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
+#include "uvsqlite/sql_text.hpp"
 
 struct uv_loop_s;
 struct sqlite3;
@@ -58,7 +59,7 @@ class Connection : public detail::Executes<Connection> {
   /// Executes and fetches every row in one worker hop.
   template <class Token = use_future_t>
   requires CompletionToken<Token, std::vector<Row>>
-  auto execute_fetchall(std::string sql, Params params = {}, Token&& token = {}) const {
+  auto execute_fetchall(SqlText sql, Params params = {}, Token&& token = {}) const {
     return detail::initiate<std::vector<Row>>(
         std::forward<Token>(token), [self = *this, sql = std::move(sql), params = std::move(params)](
                                         detail::CompletionPtr<std::vector<Row>> c) mutable {
@@ -68,7 +69,7 @@ class Connection : public detail::Executes<Connection> {
   /// execute_fetchall() without parameters.
   template <class Token>
   requires CompletionToken<Token, std::vector<Row>>
-  auto execute_fetchall(std::string sql, Token&& token) const {
+  auto execute_fetchall(SqlText sql, Token&& token) const {
     return execute_fetchall(std::move(sql), Params{}, std::forward<Token>(token));
   }
 
@@ -76,7 +77,7 @@ class Connection : public detail::Executes<Connection> {
   /// (sqlite3_last_insert_rowid), or std::nullopt when the statement inserted no row.
   template <class Token = use_future_t>
   requires CompletionToken<Token, std::optional<std::int64_t>>
-  auto execute_insert(std::string sql, Params params = {}, Token&& token = {}) const {
+  auto execute_insert(SqlText sql, Params params = {}, Token&& token = {}) const {
     return detail::initiate<std::optional<std::int64_t>>(
         std::forward<Token>(token), [self = *this, sql = std::move(sql), params = std::move(params)](
                                         detail::CompletionPtr<std::optional<std::int64_t>> c) mutable {
@@ -86,7 +87,7 @@ class Connection : public detail::Executes<Connection> {
   /// execute_insert() without parameters.
   template <class Token>
   requires CompletionToken<Token, std::optional<std::int64_t>>
-  auto execute_insert(std::string sql, Token&& token) const {
+  auto execute_insert(SqlText sql, Token&& token) const {
     return execute_insert(std::move(sql), Params{}, std::forward<Token>(token));
   }
 
@@ -335,13 +336,13 @@ class Connection : public detail::Executes<Connection> {
   friend class detail::ConnectionCore;
   explicit Connection(std::shared_ptr<detail::ConnectionCore> core) noexcept : core_(std::move(core)) {}
 
-  void start_execute(std::string sql, Params params, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(std::string sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(std::string sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
+  void start_execute(SqlText sql, Params params, detail::CompletionPtr<Cursor> c) const;
+  void start_executemany(SqlText sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
+  void start_executemany(SqlText sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
   void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
-  void start_execute_fetchall(std::string sql, Params params,
+  void start_execute_fetchall(SqlText sql, Params params,
                               detail::CompletionPtr<std::vector<Row>> c) const;
-  void start_execute_insert(std::string sql, Params params,
+  void start_execute_insert(SqlText sql, Params params,
                             detail::CompletionPtr<std::optional<std::int64_t>> c) const;
   void start_commit(detail::CompletionPtr<void> c) const;
   void start_rollback(detail::CompletionPtr<void> c) const;

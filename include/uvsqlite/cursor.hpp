@@ -22,6 +22,7 @@
 #include "uvsqlite/factories.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
+#include "uvsqlite/sql_text.hpp"
 
 namespace uvsqlite {
 
@@ -166,9 +167,9 @@ class Cursor : public detail::Executes<Cursor> {
   friend class detail::NextAwaitable;
   explicit Cursor(std::shared_ptr<detail::CursorCore> core);
 
-  void start_execute(std::string sql, Params params, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(std::string sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(std::string sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
+  void start_execute(SqlText sql, Params params, detail::CompletionPtr<Cursor> c) const;
+  void start_executemany(SqlText sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
+  void start_executemany(SqlText sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
   void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
   void start_fetchone(detail::CompletionPtr<std::optional<Row>> c) const;
   void start_fetchmany(std::size_t size, detail::CompletionPtr<std::vector<Row>> c) const;

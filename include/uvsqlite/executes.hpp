@@ -12,6 +12,7 @@
 
 #include "uvsqlite/completion.hpp"
 #include "uvsqlite/params.hpp"
+#include "uvsqlite/sql_text.hpp"
 
 namespace uvsqlite {
 
@@ -27,7 +28,7 @@ class Executes {
   /// INSERT/UPDATE/DELETE/REPLACE outside a transaction. Completes with the cursor.
   template <class Token = use_future_t>
   requires CompletionToken<Token, Cursor>
-  auto execute(std::string sql, Params params = {}, Token&& token = {}) const {
+  auto execute(SqlText sql, Params params = {}, Token&& token = {}) const {
     return initiate<Cursor>(
         std::forward<Token>(token),
         [self = self_(), sql = std::move(sql), params = std::move(params)](CompletionPtr<Cursor> c) mutable {
@@ -37,7 +38,7 @@ class Executes {
   /// execute() without parameters.
   template <class Token>
   requires CompletionToken<Token, Cursor>
-  auto execute(std::string sql, Token&& token) const {
+  auto execute(SqlText sql, Token&& token) const {
     return execute(std::move(sql), Params{}, std::forward<Token>(token));
   }
 
@@ -45,7 +46,7 @@ class Executes {
   /// A statement that cannot change the database is a ProgrammingError, as in Python.
   template <class Token = use_future_t>
   requires CompletionToken<Token, Cursor>
-  auto executemany(std::string sql, std::vector<Params> seq, Token&& token = {}) const {
+  auto executemany(SqlText sql, std::vector<Params> seq, Token&& token = {}) const {
     return initiate<Cursor>(
         std::forward<Token>(token),
         [self = self_(), sql = std::move(sql), seq = std::move(seq)](CompletionPtr<Cursor> c) mutable {
@@ -58,7 +59,7 @@ class Executes {
   /// sequences too long, or too costly, to build in memory first.
   template <class Source, class Token = use_future_t>
   requires std::is_invocable_r_v<std::optional<Params>, Source&>&& CompletionToken<Token, Cursor> auto
-  executemany(std::string sql, Source next, Token&& token = {}) const {
+  executemany(SqlText sql, Source next, Token&& token = {}) const {
     return initiate<Cursor>(std::forward<Token>(token),
                             [self = self_(), sql = std::move(sql),
                              next = ParamsSource(std::move(next))](CompletionPtr<Cursor> c) mutable {

@@ -14,4 +14,5 @@
 #include "uvsqlite/options.hpp"
 #include "uvsqlite/params.hpp"
 #include "uvsqlite/row.hpp"
+#include "uvsqlite/sql_text.hpp"
 #include "uvsqlite/value.hpp"
