@@ -54,12 +54,11 @@ class Executes {
         });
   }
 
-  /// Commits any open transaction, then runs every statement of `script` (no parameters).
   /// executemany() over rows produced on the worker by `next` (see ParamsSource), for
   /// sequences too long, or too costly, to build in memory first.
-  template <class Source, class Token = use_future_t>
-  requires std::is_invocable_r_v<std::optional<Params>, Source&>&& CompletionToken<Token, Cursor> auto
-  executemany(SqlText sql, Source next, Token&& token = {}) const {
+  template <ParamsGenerator Source, class Token = use_future_t>
+  requires CompletionToken<Token, Cursor>
+  auto executemany(SqlText sql, Source next, Token&& token = {}) const {
     return initiate<Cursor>(std::forward<Token>(token),
                             [self = self_(), sql = std::move(sql),
                              next = ParamsSource(std::move(next))](CompletionPtr<Cursor> c) mutable {
@@ -67,6 +66,7 @@ class Executes {
                             });
   }
 
+  /// Commits any open transaction, then runs every statement of `script` (no parameters).
   template <class Token = use_future_t>
   requires CompletionToken<Token, Cursor>
   auto executescript(std::string script, Token&& token = {}) const {

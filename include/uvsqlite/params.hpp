@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -71,5 +72,10 @@ class Params {
 /// its own connection. An exception it throws ends executemany() with that exception; the rows
 /// already run stay in the open transaction, as in Python.
 using ParamsSource = std::function<std::optional<Params>()>;
+
+/// Anything a ParamsSource can be made from: called with no argument, it returns
+/// std::optional<Params>.
+template <class S>
+concept ParamsGenerator = std::is_invocable_r_v<std::optional<Params>, S&>;
 
 }  // namespace uvsqlite
