@@ -59,9 +59,12 @@ struct Task {
   };
 };
 
-/// The journal mode a test runs in.
-class FaultInjectionTest : public LoopTest, public ::testing::WithParamInterface<const char*> {
+/// The fixture: the shared fault VFS, databases through it in one journal mode, and checks.
+class FaultTest : public LoopTest {
  protected:
+  /// The journal mode the test runs in: "delete" or "wal".
+  [[nodiscard]] virtual const char* mode() const = 0;
+
   // One VFS for the whole process, never unregistered: a connection that a failed assertion
   // drops without close() still closes its files through it in the background.
   static FaultVfs& vfs() {
@@ -93,7 +96,7 @@ class FaultInjectionTest : public LoopTest, public ::testing::WithParamInterface
                 static_cast<unsigned long long>(FaultVfs::injected_in_process()));
   }
 
-  [[nodiscard]] bool wal() const { return std::string(GetParam()) == "wal"; }
+  [[nodiscard]] bool wal() const { return std::string(mode()) == "wal"; }
 
   /// Writes to the database content: the file in DELETE mode, the log in WAL mode.
   [[nodiscard]] unsigned content_file() const { return wal() ? kWal : kMainDb; }
@@ -108,11 +111,8 @@ class FaultInjectionTest : public LoopTest, public ::testing::WithParamInterface
   /// 500 random bytes, so that a few dozen rows span several pages).
   Connection create_db(int rows, const std::string& file = "fault.db", Options options = {}) {
     auto db = open_db(file, std::move(options));
-    const auto mode = db.execute_fetchall(std::string("PRAGMA journal_mode = ") + GetParam())
-                          .get()
-                          .at(0)
-                          .get<std::string>(0);
-    EXPECT_EQ(mode, GetParam());
+    const auto set = db.execute_fetchall(std::string("PRAGMA journal_mode = ") + mode()).get();
+    EXPECT_EQ(set.at(0).get<std::string>(0), mode());
     db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, payload BLOB NOT NULL)").get();
     insert(db, 1, rows).get();
     db.commit().get();
@@ -174,6 +174,24 @@ class FaultInjectionTest : public LoopTest, public ::testing::WithParamInterface
   }
 
   std::array<std::uint64_t, kFaultOpCount> before_{};
+};
+
+/// Tests that make sense in both journal modes, run in each.
+class FaultInjectionTest : public FaultTest, public ::testing::WithParamInterface<const char*> {
+ protected:
+  [[nodiscard]] const char* mode() const override { return GetParam(); }
+};
+
+/// Tests of what only a rollback journal does.
+class RollbackJournalFaultTest : public FaultTest {
+ protected:
+  [[nodiscard]] const char* mode() const override { return "delete"; }
+};
+
+/// Tests of what only WAL mode does.
+class WalFaultTest : public FaultTest {
+ protected:
+  [[nodiscard]] const char* mode() const override { return "wal"; }
 };
 
 // A read fails in the middle of a query: the query fails with SQLITE_IOERR_READ as an
@@ -465,9 +483,9 @@ TEST_P(FaultInjectionTest, LockErrorIsOperationalErrorThenTheConnectionWorks) {
 }
 
 // In DELETE mode a writer takes the RESERVED lock: refused with an I/O error, the write fails
-// while reads, which need only the shared lock, go on.
-TEST_P(FaultInjectionTest, ReservedLockErrorFailsWritesNotReads) {
-  if (wal()) GTEST_SKIP() << "WAL writers lock the log's shared memory, not the database file";
+// while reads, which need only the shared lock, go on. (WAL writers lock the log's shared memory,
+// not the database file.)
+TEST_F(RollbackJournalFaultTest, ReservedLockErrorFailsWritesNotReads) {
   auto db = create_db(20);
   Fault fault;
   fault.code = SQLITE_IOERR_LOCK;
@@ -490,9 +508,9 @@ TEST_P(FaultInjectionTest, ReservedLockErrorFailsWritesNotReads) {
 
 // In DELETE mode COMMIT needs the EXCLUSIVE lock: refused as busy past the timeout, the COMMIT
 // fails with "database is locked" and, unlike after an I/O error, the transaction stays open with
-// all its rows (in_transaction() says so), so the COMMIT can be retried.
-TEST_P(FaultInjectionTest, BusyAtCommitKeepsTheTransactionForARetry) {
-  if (wal()) GTEST_SKIP() << "a WAL commit takes no lock on the database file";
+// all its rows (in_transaction() says so), so the COMMIT can be retried. (A WAL commit takes no
+// lock on the database file.)
+TEST_F(RollbackJournalFaultTest, BusyAtCommitKeepsTheTransactionForARetry) {
   Options options;
   options.timeout = 0.1;
   auto db = create_db(20, "fault.db", options);
@@ -704,9 +722,9 @@ TEST_P(FaultInjectionTest, CloseDuringWriteFaultKeepsCommittedRowsOnly) {
 }
 
 // In WAL mode the last connection's close checkpoints the log into the database file; when that
-// write fails, close still succeeds and the log keeps every committed transaction for the next open.
-TEST_P(FaultInjectionTest, CheckpointFailureAtCloseLosesNothing) {
-  if (!wal()) GTEST_SKIP() << "DELETE mode has nothing to write at close";
+// write fails, close still succeeds and the log keeps every committed transaction for the next
+// open. (In DELETE mode a close with nothing pending writes nothing.)
+TEST_F(WalFaultTest, CheckpointFailureAtCloseLosesNothing) {
   auto db = create_db(50);
   vfs().fail_until_cleared(FaultOp::Write, SQLITE_IOERR_WRITE, kMainDb);
   close(db);  // expects no error
