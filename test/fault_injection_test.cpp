@@ -738,6 +738,43 @@ TEST_F(WalFaultTest, CheckpointFailureAtCloseLosesNothing) {
   expect_on_disk(again, 50);
 }
 
+// Faults armed from the test thread while the worker runs a pipeline of autocommitted inserts
+// (future form): each insert either succeeds or fails with the injected fsync error, one failed
+// insert per injected fault, and afterwards the table holds exactly the inserts that succeeded,
+// in the connection and on disk. Under TSan this is also the VFS's thread-safety test.
+TEST_P(FaultInjectionTest, FaultsArmedDuringAPipelineFailExactlyTheInsertsTheyHit) {
+  Options options;
+  options.isolation_level = std::nullopt;  // each insert commits itself
+  auto db = create_db(0, "fault.db", options);
+
+  std::vector<std::pair<int, std::future<std::optional<std::int64_t>>>> pending;
+  for (int id = 1; id <= 60; ++id) {
+    pending.emplace_back(id, db.execute_insert("INSERT INTO t(id, payload) VALUES (?, x'00')", {id}));
+    // Re-arming replaces a fault not met yet; the last one is met by the inserts after it.
+    if (id % 7 == 3) vfs().fail_next(FaultOp::Sync, SQLITE_IOERR_FSYNC, 1, content_file());
+  }
+  std::vector<std::int64_t> committed;
+  std::uint64_t failed = 0;
+  for (auto& [id, future] : pending) {
+    auto error = error_of(future);
+    if (!error) {
+      committed.push_back(id);
+      continue;
+    }
+    ++failed;
+    expect_sqlite_error<OperationalError>(error, SQLITE_IOERR_FSYNC, "SQLITE_IOERR_FSYNC", "disk I/O error");
+  }
+  vfs().clear();
+  EXPECT_GE(failed, 1u);
+  EXPECT_EQ(failed, injected(FaultOp::Sync));
+  EXPECT_EQ(ids(db), committed);
+  EXPECT_EQ(integrity(db), "ok");
+  close(db);
+  auto again = open_db();
+  EXPECT_EQ(ids(again), committed) << "after reopening";
+  close(again);
+}
+
 // The awaitable form: co_await throws the I/O error of a failed fsync at the COMMIT, and the
 // connection commits once the fault clears.
 TEST_P(FaultInjectionTest, AwaitedCommitThrowsTheSyncError) {
