@@ -131,6 +131,10 @@ struct FaultVfsShim {
     auto* f = shim(file);
     f->vfs = &owner(vfs);
     f->role = role_of(flags);
+    if (const int failed = f->vfs->decide(FaultOp::Open, f->role, 0, 0); failed != SQLITE_OK) {
+      f->base.pMethods = nullptr;  // nothing to close
+      return failed;
+    }
     const int rc = real_vfs(vfs)->xOpen(real_vfs(vfs), name, f->real(), flags, out_flags);
     // SQLite calls xClose whenever pMethods is set, even after a failed open: mirror the real
     // file, so that the real file is closed exactly when its VFS expects it to be.

@@ -1,7 +1,8 @@
 #pragma once
 // A test VFS that fails chosen file operations on demand: a shim over the default VFS that wraps
 // every file it opens and lets the tests turn reads, writes, syncs, locks and truncations into
-// the error a failing disk would give (SQLITE_IOERR_*, SQLITE_FULL, a short read).
+// the error a failing disk would give (SQLITE_IOERR_*, SQLITE_FULL, a short read); opening a file
+// can fail too (SQLITE_CANTOPEN).
 //
 // Connections reach it through a URI: Options::uri = true and the path from FaultVfs::uri().
 // SQLite calls it on the connection's worker thread while the test arms it from its own thread:
@@ -25,9 +26,10 @@ enum class FaultOp : std::size_t {
   Sync,      ///< xSync
   Lock,      ///< xLock (taking or upgrading a lock; unlocking is never failed)
   Truncate,  ///< xTruncate
+  Open,      ///< xOpen (the file is then not opened)
 };
 /// The number of FaultOp values.
-inline constexpr std::size_t kFaultOpCount = 5;
+inline constexpr std::size_t kFaultOpCount = 6;
 
 /// The files a fault applies to, by the role SQLite opened them for (its SQLITE_OPEN_* flags): a
 /// bit mask.
