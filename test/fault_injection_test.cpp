@@ -2,8 +2,9 @@
 // write, fsync, lock or truncation surfaces as the exception class CPython maps its code to, with
 // SQLite's code, name and message; the connection works again once the fault clears; and the
 // database stays whole: every committed row is there, a transaction whose COMMIT failed is there
-// entirely or not at all, and PRAGMA integrity_check says ok, before and after reopening. Each
-// test runs in rollback-journal (DELETE) and WAL mode.
+// entirely or not at all, and PRAGMA integrity_check says ok, before and after reopening. The
+// tests run in rollback-journal (DELETE) and WAL mode where both apply; a few test what only one
+// of them does.
 #include <sqlite3.h>
 
 #include <array>
