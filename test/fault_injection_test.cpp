@@ -472,7 +472,8 @@ TEST_P(FaultInjectionTest, DiskFullIsOperationalErrorAndWritesWorkOnceSpaceIsFre
 // The disk fills up in the middle of an executemany whose rows no longer fit in the page cache
 // (so SQLite spills pages to the files before the COMMIT): the executemany fails, SQLite rolls the
 // whole implicit transaction back (none of its rows stays, not even in the open connection),
-// and the same executemany succeeds once there is room.
+// and the same executemany succeeds once there is room. The rows come from a ParamsSource, which
+// is not asked for more rows after the failure (as Python stops consuming the iterator).
 TEST_P(FaultInjectionTest, DiskFullDuringExecutemanyRollsAllOfItBack) {
   auto db = create_db(20);
   db.execute_fetchall("PRAGMA cache_size = 10").get();  // pages, the least SQLite keeps
@@ -482,9 +483,16 @@ TEST_P(FaultInjectionTest, DiskFullDuringExecutemanyRollsAllOfItBack) {
   fault.skip = 20;  // the first spills succeed
   fault.times = kUntilCleared;
   vfs().arm(FaultOp::Write, fault);
-  auto error = error_of(insert(db, 21, 500));  // about 70 pages
+  int next_id = 21;  // the source runs on the worker; read here after the future completed
+  auto source = [&next_id]() -> std::optional<Params> {
+    if (next_id > 500) return std::nullopt;  // about 70 pages in all
+    return Params{next_id++};
+  };
+  auto error = error_of(db.executemany("INSERT INTO t(id, payload) VALUES (?, randomblob(500))", source));
   expect_sqlite_error<OperationalError>(error, SQLITE_FULL, "SQLITE_FULL", "database or disk is full");
   EXPECT_GE(injected(FaultOp::Write), 1u);
+  EXPECT_GT(next_id, 21);
+  EXPECT_LE(next_id, 500) << "rows were asked for after the failure";
   EXPECT_FALSE(db.in_transaction());
   vfs().clear();  // in DELETE mode even a read needs the disk now: it rolls the hot journal back
   EXPECT_EQ(ids(db), range(20));
