@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 
@@ -56,6 +57,7 @@ class Backup {
     if (backup_ == nullptr) {
       backup_ = sqlite3_backup_init(target, "main", s.db(), options_.name.c_str());
       if (backup_ == nullptr) return complete(target_error());
+      interrupts_ = interrupts();  // from here on, interrupt() stops this backup
     }
     const int rc = sqlite3_backup_step(backup_, options_.pages);
     if (options_.progress) {
@@ -72,6 +74,10 @@ class Backup {
     if (rc == SQLITE_DONE) return complete(nullptr);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
       return complete(nullptr);  // finish reports it
+    if (interrupts() != interrupts_) {
+      // As a statement fails when interrupted; finishing early rolls the target back.
+      return complete(make_sqlite_error(SQLITE_INTERRUPT, "interrupted"));
+    }
     if (rc != SQLITE_OK) {
       // As CPython: wait only after a step that found the database busy or locked.
       uv_sleep(static_cast<unsigned>(std::lround(std::clamp(options_.sleep, 0.0, 3600.0) * 1000.0)));
@@ -102,7 +108,12 @@ class Backup {
     return make_sqlite_error(sqlite3_extended_errcode(target), sqlite3_errmsg(target));
   }
 
+  [[nodiscard]] std::uint64_t interrupts() const noexcept {
+    return source_->shared().interrupts.load(std::memory_order_relaxed);
+  }
+
   std::shared_ptr<ConnectionCore> source_;
+  std::uint64_t interrupts_ = 0;  // the source's interrupt() count when the copy began
   BackupOptions options_;
   CompletionPtr<void> completion_;
   sqlite3_backup* backup_ = nullptr;

@@ -68,6 +68,7 @@ void ConnectionCore::submit_close(CompletionPtr<void> completion) {
 }
 
 void ConnectionCore::interrupt() const {
+  shared_->interrupts.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(shared_->mutex);
   if (shared_->interruptible != nullptr) sqlite3_interrupt(shared_->interruptible);
 }

@@ -21,6 +21,9 @@ struct SharedState {
   // Guarded by mutex: set by the worker after open, cleared before sqlite3_close, so that
   // interrupt() never touches a closed handle.
   sqlite3* interruptible = nullptr;
+  // interrupt() calls so far. sqlite3_interrupt does not reach sqlite3_backup_step, so a backup
+  // in progress looks here between its steps.
+  std::atomic<std::uint64_t> interrupts{0};
 };
 
 }  // namespace uvsqlite::detail

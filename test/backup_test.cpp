@@ -485,6 +485,41 @@ TEST_F(Backup, ThrowingProgressAbortsTheBackupWithThatException) {
   close(dst);
 }
 
+// ---------------------------------------------------------------------------------------------
+// interrupt() during a backup (sqlite3_interrupt alone does not reach sqlite3_backup_step)
+
+TEST_F(Backup, InterruptStopsABackupInProgressWithInterruptedAndTheTargetKeepsItsContent) {
+  Connection dst = open();
+  dst.executescript("CREATE TABLE before(a); INSERT INTO before VALUES (1);").get();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  BackupOptions options;
+  options.pages = 1;
+  options.progress = [calls, src = src_](int, int remaining, int) {
+    if (++*calls == 3) {
+      EXPECT_GT(remaining, 0);
+      src.interrupt();  // from the worker here; any thread may call it
+    }
+  };
+  auto error = uvsqlite::test::error_as<uvsqlite::OperationalError>(error_of(src_.backup(dst, options)));
+  ASSERT_TRUE(error);
+  EXPECT_STREQ(error->what(), "interrupted");
+  EXPECT_EQ(error->sqlite_errorcode(), SQLITE_INTERRUPT);
+  EXPECT_EQ(calls->load(), 3) << "no step after the interrupt";
+  EXPECT_EQ(tables(dst), (std::vector<std::string>{"before"}));
+  // Both connections work, and the next backup (with no interrupt) copies everything.
+  src_.backup(dst).get();
+  EXPECT_EQ(dst.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), kRows);
+  close(dst);
+}
+
+TEST_F(Backup, AnInterruptBeforeTheBackupStartsDoesNotStopIt) {
+  Connection dst = open();
+  src_.interrupt();  // nothing runs: harmless, as for a statement
+  src_.backup(dst).get();
+  EXPECT_EQ(dst.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), kRows);
+  close(dst);
+}
+
 TEST_F(Backup, ThrowingProgressInTheCallbackFormAndIntoARawHandle) {
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(":memory:", &raw), SQLITE_OK);
