@@ -1,4 +1,5 @@
-// iterdump() under allocation failures, whole and streamed: the lines are
+// iterdump() under allocation failures, whole and streamed, of a UTF-8 and of a UTF-16 database
+// (whose text SQLite converts, which allocates, each time the dump reads it): the lines are
 // exactly those of a run with no failure, or the dump fails with OperationalError(SQLITE_NOMEM)
 // after handing over (streamed) only lines that are right.
 
@@ -78,6 +79,10 @@ class DumpOomTest : public OomTest {
 
 TEST_P(DumpOomTest, Utf8LinesAreCompleteOrTheDumpFails) {
   sweep_dump("iterdump, streamed iterdump (UTF-8), close", "UTF-8");
+}
+
+TEST_P(DumpOomTest, Utf16LinesAreCompleteOrTheDumpFails) {
+  sweep_dump("iterdump, streamed iterdump (UTF-16), close", "UTF-16le");
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, DumpOomTest, ::testing::Values(FailMode::Once, FailMode::Persistent),
