@@ -12,9 +12,9 @@ class ReadOomTest : public OomTest {};
 TEST_P(ReadOomTest, FetchesReturnTheStoredRowsOrFail) {
   sweep("execute_fetchall, fetchone, fetchmany, fetchall, each, close", mode(), [&](std::int64_t n) {
     const std::string path = fresh("read.db");
-    const std::vector<Record> records = seed(path, 150);
+    const std::vector<Record> records = seed(path, 40);
     Options options;
-    options.iter_chunk_size = 16;
+    options.iter_chunk_size = 8;
     Connection db = open(path, options);
     {
       Failures failures(mode());
