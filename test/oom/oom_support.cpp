@@ -314,6 +314,8 @@ void OomTest::expect_no_worker_left() const {
   EXPECT_EQ(thread_count(), threads_before_) << "a worker thread is left";
 }
 
+void PrintTo(FailMode mode, std::ostream* os) { *os << (mode == FailMode::Once ? "Once" : "Persistent"); }
+
 std::string mode_name(const ::testing::TestParamInfo<FailMode>& info) {
   return info.param == FailMode::Once ? "Once" : "Persistent";
 }

@@ -11,6 +11,7 @@
 #include <exception>
 #include <future>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -224,6 +225,9 @@ class OomTest : public LoopTest, public ::testing::WithParamInterface<FailMode> 
   // fsync there costs nothing and durability on power loss is not what these tests check.
   TempDir files_;
 };
+
+/// Prints "Once" / "Persistent" where GoogleTest shows a parameter (CTest's test names).
+void PrintTo(FailMode mode, std::ostream* os);
 
 /// "Once" / "Persistent", for the names of the instantiated tests.
 std::string mode_name(const ::testing::TestParamInfo<FailMode>& info);
