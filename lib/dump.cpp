@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "uvsqlite/errors.hpp"
+
 namespace uvsqlite::detail {
 
 namespace {
@@ -20,9 +22,16 @@ std::string replace_all(std::string_view s, char from, std::string_view to) {
 }
 
 std::string column_text(sqlite3_stmt* stmt, int i) {
+  // Read before the text: a conversion that fails for want of memory may turn the value NULL.
+  const bool is_null = sqlite3_column_type(stmt, i) == SQLITE_NULL;
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-  return p == nullptr ? std::string()
-                      : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
+  if (p == nullptr) {
+    // No text for a value: SQLite could not allocate its conversion (a number, or the text of a
+    // UTF-16 database). Fail here rather than hand over a line cut short.
+    if (!is_null) throw_sqlite_error(SQLITE_NOMEM, sqlite3_errstr(SQLITE_NOMEM));
+    return {};
+  }
+  return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
 }
 
 // Python formats the sqlite_sequence values with str(): None for NULL.

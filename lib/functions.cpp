@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <memory>
+#include <new>
 #include <string_view>
 #include <utility>
 
@@ -17,10 +18,14 @@ void destroy(void* p) {
   delete static_cast<T*>(p);
 }
 
-// An exception escaping user code becomes the statement's error, with its message.
+// An exception escaping user code becomes the statement's error, with its message; running out
+// of memory (reading the arguments, or in the function) is SQLITE_NOMEM, as CPython makes a
+// MemoryError.
 void report(sqlite3_context* ctx, const char* fallback) noexcept {
   try {
     throw;
+  } catch (const std::bad_alloc&) {
+    sqlite3_result_error_nomem(ctx);
   } catch (const std::exception& e) {
     sqlite3_result_error(ctx, e.what(), -1);
   } catch (...) {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <span>
 #include <string>
 
@@ -15,6 +16,9 @@ Value value_from(sqlite3_value* v) {
       return sqlite3_value_double(v);
     case SQLITE_TEXT: {
       const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+      // No text for a TEXT value: SQLite could not allocate its UTF-8 form (a UTF-16 database).
+      // The function's caller reports SQLITE_NOMEM for the bad_alloc.
+      if (p == nullptr) throw std::bad_alloc();
       return std::string(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
     }
     case SQLITE_BLOB: {

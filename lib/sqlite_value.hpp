@@ -11,6 +11,7 @@
 namespace uvsqlite::detail {
 
 /// A protected sqlite3_value (a function argument) as a Value.
+/// @throws std::bad_alloc when SQLite cannot allocate the UTF-8 form of a TEXT value.
 Value value_from(sqlite3_value* v);
 /// All arguments of a function call.
 std::vector<Value> values_from(int argc, sqlite3_value** argv);

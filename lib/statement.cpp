@@ -13,6 +13,12 @@ namespace {
 [[noreturn]] void raise_from(sqlite3* db) {
   throw_sqlite_error(sqlite3_extended_errcode(db), sqlite3_errmsg(db));
 }
+
+// sqlite3_column_text returns NULL for a TEXT value it could not convert to UTF-8 (the text of a
+// UTF-16 database) for want of memory, while sqlite3_column_bytes may then succeed; the
+// statement's next step fails with SQLITE_NOMEM anyway. CPython raises MemoryError at the read.
+// (A blob that cannot be expanded reads as empty and the next step fails: no row escapes.)
+[[noreturn]] void raise_nomem() { throw_sqlite_error(SQLITE_NOMEM, sqlite3_errstr(SQLITE_NOMEM)); }
 }  // namespace
 
 std::unique_ptr<Statement> Statement::prepare(sqlite3* db, std::string sql, bool persistent) {
@@ -137,6 +143,7 @@ void Statement::read_row(const TextFactory* text_factory, std::span<Value> value
         break;
       case SQLITE_TEXT: {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+        if (p == nullptr) raise_nomem();  // even an empty TEXT has a pointer
         const std::string_view text(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
         if (converter == nullptr && text_factory != nullptr && *text_factory) {
           out = (*text_factory)(text);

@@ -11,9 +11,10 @@
 
 namespace uvsqlite::test {
 
-TempDir::TempDir() {
+TempDir::TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
+
+TempDir::TempDir(const std::filesystem::path& base) {
   std::random_device rd;
-  auto base = std::filesystem::temp_directory_path();
   for (;;) {
     path_ = base / ("uvsqlite-test-" + std::to_string(rd()));
     if (std::filesystem::create_directory(path_)) break;

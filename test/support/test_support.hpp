@@ -21,6 +21,8 @@ namespace uvsqlite::test {
 class TempDir {
  public:
   TempDir();
+  /// A directory inside `base` rather than the system's temporary directory.
+  explicit TempDir(const std::filesystem::path& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
