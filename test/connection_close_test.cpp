@@ -334,7 +334,8 @@ TEST_F(ConnectionCloseTest, DropDuringALongQueryOnAnotherThreadDoesNotBlock) {
   EXPECT_LT(drop_time, 200ms) << "dropping the last handle blocked for "
                               << std::chrono::duration_cast<std::chrono::milliseconds>(drop_time).count()
                               << " ms";
-  EXPECT_TRUE(wait_for_threads(baseline, 10s)) << "the worker thread did not end";
+  // The query runs to its end first: seconds under ThreadSanitizer on a loaded machine.
+  EXPECT_TRUE(wait_for_threads(baseline, 60s)) << "the worker thread did not end";
 }
 
 TEST_F(ConnectionCloseTest, FailedConnectRaisesOperationalErrorAndLeavesNoThread) {
