@@ -73,5 +73,37 @@ TEST_F(BusyTest, BusyTimeoutWaitsForCompetitorThatCommitsSoon) {
   close(first);
 }
 
+// Two uvsqlite connections in one process, each in a read transaction, both wanting to write:
+// SQLite sees the deadlock and fails the second writer at once (no busy wait), the first commits
+// once the second gives up its lock, and nothing committed is lost.
+TEST_F(BusyTest, TwoWritersInOneProcessDoNotDeadlock) {
+  const auto path = dir_.file("deadlock.db");
+  auto a = open_with_timeout(path, 5.0);
+  a.executescript("CREATE TABLE t(x); INSERT INTO t VALUES (1);").get();
+  auto b = open_with_timeout(path, 5.0);
+  a.execute("BEGIN").get();
+  b.execute("BEGIN").get();
+  EXPECT_EQ(a.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), 1);  // shared lock
+  EXPECT_EQ(b.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), 1);  // shared lock
+  a.execute("INSERT INTO t VALUES (2)").get();  // a takes the reserved lock
+
+  const auto start = Clock::now();
+  auto error = error_of(b.execute("INSERT INTO t VALUES (3)"));
+  const auto waited = Clock::now() - start;
+  expect_error<OperationalError>(error, "database is locked");
+  EXPECT_LT(waited, 2s) << "the deadlock was waited out instead of detected";
+
+  // a's commit needs b's shared lock gone: it waits (busy timeout) while b rolls back.
+  auto committed = a.commit();
+  b.rollback().get();
+  EXPECT_FALSE(error_of(std::move(committed)));
+  EXPECT_EQ(b.execute_fetchall("SELECT x FROM t ORDER BY x").get().size(), 2U);
+  b.execute("INSERT INTO t VALUES (3)").get();
+  b.commit().get();
+  EXPECT_EQ(a.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), 3);
+  close(b);
+  close(a);
+}
+
 }  // namespace
 }  // namespace uvsqlite::test
