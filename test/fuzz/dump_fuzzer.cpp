@@ -6,7 +6,8 @@
 // Properties (abort() when one fails):
 // - the dump in one piece (future, callback or awaitable form) equals the streamed dump, chunk
 //   by chunk, whatever the chunk size;
-// - the dump replays without error, and the replayed database dumps to the same lines,
+// - the dump replays without error, and the replayed database dumps to the same lines, but for
+//   the order of each table's rows (see same_rows_in_any_order()),
 // except where Python 3.11's iterdump(), whose lines uvsqlite reproduces exactly, cannot round
 // trip (see KnownLimits). A uvsqlite::Error while building is an ordinary outcome.
 //
@@ -278,6 +279,32 @@ Lines dump_streamed(uv_loop_t* loop, const Connection& db, std::size_t chunk) {
   return lines;
 }
 
+// iterdump() reads each table with a SELECT that has no ORDER BY, as Python's does, so the rows
+// come in the order of the plan SQLite picks: the table's own order, or that of a covering
+// index, and the choice can differ between a database and its replay (their sqlite_stat1
+// statistics are loaded at different times). Found by this fuzzer; the rows themselves must be
+// the same. True when the dumps are equal once each run of INSERT lines into one table is sorted.
+bool same_rows_in_any_order(Lines a, Lines b) {
+  auto sort_runs = [](Lines& lines) {
+    auto table_of = [](const std::string& line) {
+      if (!line.starts_with("INSERT INTO ")) return std::string_view{};
+      const std::string_view rest(line);
+      return rest.substr(0, rest.find(" VALUES("));
+    };
+    for (std::size_t begin = 0; begin < lines.size();) {
+      const std::string_view table = table_of(lines[begin]);
+      std::size_t end = begin + 1;
+      while (!table.empty() && end < lines.size() && table_of(lines[end]) == table) ++end;
+      std::sort(lines.begin() + static_cast<std::ptrdiff_t>(begin),
+                lines.begin() + static_cast<std::ptrdiff_t>(end));
+      begin = end;
+    }
+  };
+  sort_runs(a);
+  sort_runs(b);
+  return a == b;
+}
+
 std::string joined(const Lines& lines) {
   std::string script;
   for (const auto& line : lines) script += line + "\n";
@@ -330,7 +357,9 @@ void round_trip(uv_loop_t* loop, FuzzInput& in, const Connection& original, cons
     if (budget.spent()) return;
     finding("the replayed database does not dump", first);
   }
-  if (second != first && !limits.any()) finding("the replayed database dumps differently", first, second);
+  if (second != first && !limits.any() && !same_rows_in_any_order(first, second)) {
+    finding("the replayed database dumps differently", first, second);
+  }
 }
 
 }  // namespace
