@@ -96,7 +96,7 @@ class JobQueue {
 
   // Alone on its cache line: the only line pushers and the worker both write.
   alignas(64) std::atomic<Job*> head_{nullptr};
-  char pad_[64 - sizeof(std::atomic<Job*>)]{};
+  [[maybe_unused]] char pad_[64 - sizeof(std::atomic<Job*>)]{};
 };
 
 }  // namespace uvsqlite::detail

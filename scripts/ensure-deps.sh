@@ -28,3 +28,6 @@ uvsqlite_ensure_packages() {
 UVSQLITE_BUILD_PACKAGES=(cmake make g++ pkg-config libuv1-dev libsqlite3-dev)
 UVSQLITE_TEST_PACKAGES=(libgtest-dev libgmock-dev)
 UVSQLITE_BENCH_PACKAGES=(libbenchmark-dev)
+# The fuzz configuration (scripts/test fuzz, scripts/fuzz): clang with libFuzzer and the
+# sanitizer runtimes.
+UVSQLITE_FUZZ_PACKAGES=(clang libclang-rt-14-dev)

@@ -67,12 +67,15 @@ class Params;
 class Row;
 
 /// A type that binds through an adapter (register_adapter<T>) rather than directly.
+///
+/// The exclusions come before std::copy_constructible: checking whether Value itself is copy
+/// constructible from inside Value's constructors recurses (clang rejects it; GCC lets it pass).
 template <class T>
 concept Adaptable =
-    std::is_class_v<T> && std::copy_constructible<T> && !std::is_convertible_v<const T&, std::string_view> &&
-    !std::is_same_v<T, Blob> && !std::is_same_v<T, std::span<const std::byte>> && !std::is_same_v<T, Value> &&
-    !std::is_same_v<T, Params> && !std::is_same_v<T, Row> && !std::is_same_v<T, std::nullopt_t> &&
-    !detail::is_optional<T>::value;
+    std::is_class_v<T> && !std::is_same_v<T, Value> && !std::is_same_v<T, Blob> &&
+    !std::is_same_v<T, std::span<const std::byte>> && !std::is_same_v<T, Params> && !std::is_same_v<T, Row> &&
+    !std::is_same_v<T, std::nullopt_t> && !detail::is_optional<T>::value && std::copy_constructible<T> &&
+    !std::is_convertible_v<const T&, std::string_view>;
 
 /// A single SQLite value, owned (text and blobs are copies).
 ///
