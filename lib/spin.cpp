@@ -9,8 +9,7 @@
 namespace uvsqlite::detail {
 
 namespace {
-// Awake workers plus spinning threads, process-wide.
-std::atomic<unsigned> g_busy{0};
+std::atomic<unsigned> g_spinners{0};
 
 unsigned spin_cap() noexcept {
   static const unsigned cap = [] {
@@ -22,26 +21,19 @@ unsigned spin_cap() noexcept {
 
 // One place claims and returns the process's spinning slots.
 bool claim_slot() noexcept {
-  if (g_busy.fetch_add(1, std::memory_order_relaxed) < spin_cap()) return true;
-  g_busy.fetch_sub(1, std::memory_order_relaxed);
+  if (g_spinners.fetch_add(1, std::memory_order_relaxed) < spin_cap()) return true;
+  g_spinners.fetch_sub(1, std::memory_order_relaxed);
   return false;
 }
 
-void return_slot() noexcept { g_busy.fetch_sub(1, std::memory_order_relaxed); }
+void return_slot() noexcept { g_spinners.fetch_sub(1, std::memory_order_relaxed); }
 }  // namespace
 
-SpinSlot::SpinSlot() noexcept : held_(claim_slot()), claimed_(held_) {}
-
-SpinSlot::SpinSlot(AwakeWorker /*tag*/) noexcept
-    : held_(g_busy.load(std::memory_order_relaxed) <= spin_cap()), claimed_(false) {}
+SpinSlot::SpinSlot() noexcept : held_(claim_slot()) {}
 
 SpinSlot::~SpinSlot() {
-  if (claimed_) return_slot();
+  if (held_) return_slot();
 }
-
-AwakeMark::AwakeMark() noexcept { g_busy.fetch_add(1, std::memory_order_relaxed); }
-
-AwakeMark::~AwakeMark() { g_busy.fetch_sub(1, std::memory_order_relaxed); }
 
 std::uint64_t spin_clock() noexcept { return uv_hrtime(); }
 

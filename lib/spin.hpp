@@ -4,9 +4,8 @@
 // halted vCPU costs 15-30 us, ten times a point select; a spin no longer than that cost is never
 // worse than twice the best choice made in hindsight, and usually saves the whole wake-up.
 //
-// Spinning is allowed only while the library's threads that use a CPU (awake workers and
-// spinners, process-wide) fit the CPUs: a spinner must never keep the thread it waits for off a
-// CPU. With four busy connections on a two-CPU machine nobody spins, and every hand-off sleeps.
+// Spinning threads are capped at the number of CPUs, process-wide, so that spinners never keep
+// the threads they wait for off the CPUs (four busy connections on a two-CPU machine).
 
 #include <atomic>
 #include <cstdint>
@@ -31,11 +30,7 @@ void yield_cpu() noexcept;
 /// A claim on one of the process's spinning slots; empty when all are taken.
 class SpinSlot {
  public:
-  /// A thread not yet counted as using a CPU claims a place among them.
   SpinSlot() noexcept;
-  struct AwakeWorker {};
-  /// A worker already counted (see AwakeMark) may spin while the count fits the CPUs.
-  explicit SpinSlot(AwakeWorker /*tag*/) noexcept;
   SpinSlot(const SpinSlot&) = delete;
   SpinSlot& operator=(const SpinSlot&) = delete;
   ~SpinSlot();
@@ -43,17 +38,6 @@ class SpinSlot {
 
  private:
   bool held_;
-  bool claimed_;  // counted by this slot, to be returned
-};
-
-/// Counts a worker thread among those that use a CPU while it is awake (running jobs or
-/// looking for the next), from construction to destruction.
-class AwakeMark {
- public:
-  AwakeMark() noexcept;
-  AwakeMark(const AwakeMark&) = delete;
-  AwakeMark& operator=(const AwakeMark&) = delete;
-  ~AwakeMark();
 };
 
 /// Monotonic nanoseconds (the clock uv_hrtime reads).

@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <cstdint>
-#include <optional>
 #include <utility>
 
 #include "close_job.hpp"
@@ -22,7 +21,7 @@ std::exception_ptr closed_database_error() {
 }
 
 void Worker::spin_for_work() const noexcept {
-  const SpinSlot slot{SpinSlot::AwakeWorker{}};
+  const SpinSlot slot;
   spin_until(slot, spin_clock() + kSpinNanoseconds, [this] { return !queue_.empty(); });
 }
 
@@ -70,7 +69,6 @@ void Worker::run() {
   // From here on the thread owns a reference: the Worker outlives every front-end handle.
   std::shared_ptr<Worker> keep = std::move(self_);
   t_current_worker = this;
-  std::optional<AwakeMark> awake(std::in_place);
   for (;;) {
     // A caller awaiting one result usually submits its next job within microseconds: look for
     // it briefly before sleeping, which saves a futex wake-up on each round trip. A closed
@@ -84,14 +82,10 @@ void Worker::run() {
       // Idle: the finished jobs no submitter came back for die here, since they may hold the
       // last reference to the connection (whose end queues the close this thread waits for).
       release_finished();
-      awake.reset();
-      {
-        std::unique_lock lock(mutex_);
-        sleeping_.store(true, std::memory_order_seq_cst);
-        while (queue_.empty()) wake_.wait(lock);
-        sleeping_.store(false, std::memory_order_relaxed);
-      }
-      awake.emplace();
+      std::unique_lock lock(mutex_);
+      sleeping_.store(true, std::memory_order_seq_cst);
+      while (queue_.empty()) wake_.wait(lock);
+      sleeping_.store(false, std::memory_order_relaxed);
     }
     // Every queued job, run in order. A job that closes the session turns the rest into
     // failures, still in order.
@@ -106,7 +100,6 @@ void Worker::run() {
     }
   }
   release_finished();
-  awake.reset();
   bool detach = false;
   {
     std::lock_guard lock(mutex_);
