@@ -7,6 +7,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <future>
 #include <optional>
 #include <string>
@@ -414,6 +415,33 @@ TEST_F(ConnectionCloseTest, CursorAfterItsConnectionClosedFails) {
   });
   ASSERT_TRUE(run_until([&] { return called; }));
   expect_closed(cb_error);
+}
+
+// close() with cursors still open mid-result finalizes their statements itself: the database
+// really closes (in WAL mode the last connection's close checkpoints and removes the -wal file,
+// which a connection left a zombie by an unfinalized statement would not do).
+TEST_F(ConnectionCloseTest, CloseWithCursorsOpenMidResultFinalizesThemAndClosesTheFile) {
+  const auto path = dir_.file("cursors.db");
+  auto db = open(path);
+  db.executescript(
+        "PRAGMA journal_mode=WAL; CREATE TABLE t(x); "
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500) INSERT INTO t SELECT "
+        "x FROM c;")
+      .get();
+  auto a = db.execute("SELECT x FROM t ORDER BY x").get();
+  auto b = db.execute("SELECT x FROM t WHERE x > 100").get();
+  ASSERT_TRUE(a.fetchone().get().has_value());
+  ASSERT_EQ(b.fetchmany(10).get().size(), 10U);
+  ASSERT_TRUE(std::filesystem::exists(path + "-wal"));
+  EXPECT_FALSE(wait_void([&](auto cb) { db.close(cb); }));
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal")) << "the database did not really close";
+  expect_closed(error_of(a.fetchone()));
+  // The file is whole and unlocked: another connection writes at once.
+  auto again = open(path);
+  again.execute("INSERT INTO t VALUES (501)").get();
+  again.commit().get();
+  EXPECT_EQ(again.execute_fetchall("SELECT count(*) FROM t").get().at(0).get<int>(0), 501);
+  close(again);
 }
 
 }  // namespace
