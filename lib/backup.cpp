@@ -43,6 +43,9 @@ class Backup {
   Backup(std::shared_ptr<ConnectionCore> source, BackupOptions options, CompletionPtr<void> completion)
       : source_(std::move(source)), options_(std::move(options)), completion_(std::move(completion)) {
     if (options_.pages <= 0) options_.pages = -1;
+    // From its submission on, an interrupt() of the source stops this backup at its next step
+    // (read here, on the submitting thread, so that one right after backup() is never missed).
+    interrupts_ = interrupts();
   }
   Backup(const Backup&) = delete;
   Backup& operator=(const Backup&) = delete;
@@ -57,7 +60,6 @@ class Backup {
     if (backup_ == nullptr) {
       backup_ = sqlite3_backup_init(target, "main", s.db(), options_.name.c_str());
       if (backup_ == nullptr) return complete(target_error());
-      interrupts_ = interrupts();  // from here on, interrupt() stops this backup
     }
     const int rc = sqlite3_backup_step(backup_, options_.pages);
     if (options_.progress) {
@@ -113,7 +115,7 @@ class Backup {
   }
 
   std::shared_ptr<ConnectionCore> source_;
-  std::uint64_t interrupts_ = 0;  // the source's interrupt() count when the copy began
+  std::uint64_t interrupts_ = 0;  // the source's interrupt() count when backup() was called
   BackupOptions options_;
   CompletionPtr<void> completion_;
   sqlite3_backup* backup_ = nullptr;

@@ -120,12 +120,14 @@ void CursorCore::executemany(Session& s, std::string_view sql, ParamsSequence& r
       stmt->rewind();  // bind() sets every parameter again
     }
   } catch (...) {
-    s.release(std::move(stmt));
+    s.release(std::move(stmt));  // resets the statement before the rows it points into go
+    rows.finish();
     throw;
   }
   std::shared_ptr<const Columns> columns = stmt->describe(s.options().detect_types);
   const bool dml = stmt->is_dml();
   s.release(std::move(stmt));
+  rows.finish();
   std::optional<std::int64_t> lastrowid;
   {
     std::lock_guard lock(mutex_);

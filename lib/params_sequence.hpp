@@ -30,6 +30,13 @@ class ParamsSequence {
     return current_ ? &*current_ : nullptr;
   }
 
+  /// Worker thread, when executemany() ends either way: a source and what it captured die
+  /// here, before the completion (a vector's rows stay, to die where they were made).
+  void finish() noexcept {
+    if (auto* source = std::get_if<ParamsSource>(&rows_)) *source = nullptr;
+    current_.reset();
+  }
+
  private:
   std::variant<std::vector<Params>, ParamsSource> rows_;
   std::size_t index_ = 0;

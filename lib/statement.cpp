@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "uvsqlite/errors.hpp"
@@ -148,15 +149,13 @@ void Statement::read_row(const TextFactory* text_factory, std::span<Value> value
         if (converter == nullptr && text_factory != nullptr && *text_factory) {
           out = (*text_factory)(text);
         } else {
-          out = Value(std::string(text));
+          out = Value(text);  // short text stays inline: no std::string made first
         }
         break;
       }
       case SQLITE_BLOB: {
-        const void* p = sqlite3_column_blob(s, i);
-        Blob blob(static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
-        if (!blob.empty()) std::memcpy(blob.data(), p, blob.size());
-        out = Value(std::move(blob));
+        const auto* p = static_cast<const std::byte*>(sqlite3_column_blob(s, i));
+        out = Value(std::span<const std::byte>(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))));
         break;
       }
       default:

@@ -512,6 +512,19 @@ TEST_F(Backup, InterruptStopsABackupInProgressWithInterruptedAndTheTargetKeepsIt
   close(dst);
 }
 
+TEST_F(Backup, AnInterruptRightAfterBackupIsCalledStopsIt) {
+  Connection dst = open();
+  BackupOptions options;
+  options.pages = 1;
+  auto copy = src_.backup(dst, options);
+  src_.interrupt();  // before the first step may have run: never missed
+  auto error = uvsqlite::test::error_as<uvsqlite::OperationalError>(error_of(std::move(copy)));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->sqlite_errorcode(), SQLITE_INTERRUPT);
+  EXPECT_TRUE(tables(dst).empty());
+  close(dst);
+}
+
 TEST_F(Backup, AnInterruptBeforeTheBackupStartsDoesNotStopIt) {
   Connection dst = open();
   src_.interrupt();  // nothing runs: harmless, as for a statement

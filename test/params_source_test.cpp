@@ -2,6 +2,7 @@
 // an iterator on its thread.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,21 @@ struct Counting {
     return Params{i, "row-" + std::to_string(i)};
   }
 };
+
+// A callable returning Params (never "no more rows") or a move-only one is refused at compile
+// time, not run forever or failed deep inside std::function.
+const auto kReturnsParams = [] { return Params{1}; };
+const auto kReturnsOptional = []() -> std::optional<Params> { return std::nullopt; };
+struct MoveOnlySource {
+  MoveOnlySource() = default;
+  MoveOnlySource(MoveOnlySource&&) = default;
+  MoveOnlySource(const MoveOnlySource&) = delete;
+  std::optional<Params> operator()() { return std::nullopt; }
+};
+static_assert(!uvsqlite::ParamsGenerator<decltype(kReturnsParams)>);
+static_assert(uvsqlite::ParamsGenerator<decltype(kReturnsOptional)>);
+static_assert(uvsqlite::ParamsGenerator<uvsqlite::ParamsSource>);
+static_assert(!uvsqlite::ParamsGenerator<MoveOnlySource>);
 
 class ParamsSourceTest : public ::testing::Test {
  protected:
@@ -101,6 +117,37 @@ TEST_F(ParamsSourceTest, AQueryIsRefusedBeforeTheSourceIsCalled) {
   expect_error<uvsqlite::ProgrammingError>(
       uvsqlite::test::error_of(db_.executemany("SELECT ?, ?", std::ref(source))), "DML");
   EXPECT_EQ(source.threads.size(), 0U);
+}
+
+// The source and what it captured die on the worker when executemany ends, before its
+// completion: nothing it holds outlives the call, whatever the form.
+struct Probe {
+  std::thread::id* died_on;
+  ~Probe() { *died_on = std::this_thread::get_id(); }
+};
+
+TEST_F(ParamsSourceTest, TheSourceDiesOnTheWorkerBeforeTheCompletion) {
+  for (const bool fail : {false, true}) {
+    std::thread::id died_on;
+    auto probe = std::make_shared<Probe>(Probe{&died_on});
+    std::weak_ptr<Probe> watch = probe;
+    auto source = [probe = std::move(probe), n = 0, fail]() mutable -> std::optional<Params> {
+      if (n == 3) {
+        if (fail) throw std::runtime_error("stop");
+        return std::nullopt;
+      }
+      return Params{n++, "x"};
+    };
+    auto done = db_.executemany("INSERT INTO t VALUES (?, ?)", std::move(source));
+    if (fail) {
+      EXPECT_THROW((void)done.get(), std::runtime_error);
+    } else {
+      EXPECT_EQ(done.get().rowcount(), 3);
+    }
+    EXPECT_TRUE(watch.expired());
+    EXPECT_NE(died_on, std::thread::id());
+    EXPECT_NE(died_on, std::this_thread::get_id());
+  }
 }
 
 TEST_F(ParamsSourceTest, CursorExecutemanyTakesASource) {

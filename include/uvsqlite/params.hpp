@@ -4,6 +4,7 @@
 ///
 /// Thread-safety: a plain value type.
 
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
@@ -68,14 +69,17 @@ class Params {
 ///
 /// Called on the connection's worker thread, one call per row just before that row runs, the way
 /// aiosqlite consumes an iterator on its thread: rows are made as they are inserted, so a long
-/// sequence never has to sit in memory whole. Like every hook, it must not wait for a future of
+/// sequence never has to sit in memory whole. It is also destroyed there, when executemany()
+/// ends, before its completion. Like every hook, it must not wait for a future of
 /// its own connection. An exception it throws ends executemany() with that exception; the rows
 /// already run stay in the open transaction, as in Python.
 using ParamsSource = std::function<std::optional<Params>()>;
 
-/// Anything a ParamsSource can be made from: called with no argument, it returns
-/// std::optional<Params>.
+/// Anything a ParamsSource can be made from: a copyable callable whose result is exactly
+/// std::optional<Params>. (A callable returning Params, which would convert to an engaged
+/// optional every time and never end the sequence, is refused at compile time.)
 template <class S>
-concept ParamsGenerator = std::is_invocable_r_v<std::optional<Params>, S&>;
+concept ParamsGenerator = std::copy_constructible<S> && std::is_invocable_v<S&> &&
+    std::same_as<std::remove_cvref_t<std::invoke_result_t<S&>>, std::optional<Params>>;
 
 }  // namespace uvsqlite

@@ -45,7 +45,8 @@ class SqlText {
 
   /// The text.
   [[nodiscard]] std::string_view view() const noexcept {
-    return size_ != kLong ? std::string_view(inline_, size_) : std::string_view(long_);
+    return size_ != kLong ? std::string_view(reinterpret_cast<const char*>(inline_), size_)
+                          : std::string_view(long_);
   }
   operator std::string_view() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
 
@@ -53,8 +54,8 @@ class SqlText {
   static constexpr unsigned char kLong = 0xFF;
   static_assert(kInline < kLong);
 
-  std::string long_;  // the text when longer than kInline
-  char inline_[kInline];
+  std::string long_;               // the text when longer than kInline
+  unsigned char inline_[kInline];  // unsigned: copying its unused bytes is well defined
   unsigned char size_ = kLong;
 };
 
