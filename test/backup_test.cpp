@@ -516,8 +516,17 @@ TEST_F(Backup, AnInterruptRightAfterBackupIsCalledStopsIt) {
   Connection dst = open();
   BackupOptions options;
   options.pages = 1;
+  // The source's worker waits until the interrupt was made, so that it surely comes after
+  // backup() and before the first step.
+  std::promise<void> go;
+  auto blocker = src_.call([ready = go.get_future().share()](sqlite3*) {
+    ready.wait();
+    return 0;
+  });
   auto copy = src_.backup(dst, options);
-  src_.interrupt();  // before the first step may have run: never missed
+  src_.interrupt();
+  go.set_value();
+  EXPECT_EQ(blocker.get(), 0);
   auto error = uvsqlite::test::error_as<uvsqlite::OperationalError>(error_of(std::move(copy)));
   ASSERT_TRUE(error);
   EXPECT_EQ(error->sqlite_errorcode(), SQLITE_INTERRUPT);
