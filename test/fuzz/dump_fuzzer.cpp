@@ -120,13 +120,19 @@ struct KnownLimits {
   bool quote_in_table_name = false;
   // quote() writes an infinite REAL as Inf, which replays as a column name.
   bool infinity = false;
+  // quote() ends a TEXT value at its first NUL byte, so the replayed value is shorter (and may
+  // then take the column's affinity: '711616' into an INTEGER column).
+  bool nul_in_text = false;
 
-  [[nodiscard]] bool any() const noexcept { return quote_in_table_name || infinity; }
+  [[nodiscard]] bool any() const noexcept { return quote_in_table_name || infinity || nul_in_text; }
 };
 
 Value value_from(FuzzInput& in, KnownLimits& limits) {
   Value v = in.value();
   if (v.type() == uvsqlite::Type::Real && std::isinf(v.get<double>())) limits.infinity = true;
+  if (v.type() == uvsqlite::Type::Text && v.get<std::string_view>().find('\0') != std::string_view::npos) {
+    limits.nul_in_text = true;
+  }
   return v;
 }
 
