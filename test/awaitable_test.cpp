@@ -13,19 +13,8 @@
 namespace uvsqlite::test {
 namespace {
 
-/// The exception that escaped the last test coroutine, if any.
-std::exception_ptr g_unhandled;
-
-/// A fire-and-forget coroutine: starts eagerly, frees its frame when it finishes.
-struct Task {
-  struct promise_type {
-    Task get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { g_unhandled = std::current_exception(); }
-  };
-};
+/// The exception that escaped the last Task coroutine, if any (see test_support.hpp).
+std::exception_ptr& g_unhandled = escaped_from_task();
 
 class AwaitableTest : public LoopTest {
  protected:

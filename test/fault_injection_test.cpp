@@ -46,19 +46,8 @@ void expect_sqlite_error(const std::exception_ptr& error, int code, const std::s
   }
 }
 
-/// The exception that escaped the last test coroutine, if any.
-std::exception_ptr g_escaped;
-
-/// A fire-and-forget coroutine for the awaitable form.
-struct Task {
-  struct promise_type {
-    Task get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { g_escaped = std::current_exception(); }
-  };
-};
+/// The exception that escaped the last Task coroutine, if any (see test_support.hpp).
+std::exception_ptr& g_escaped = escaped_from_task();
 
 /// The fixture: the shared fault VFS, databases through it in one journal mode, and checks.
 class FaultTest : public LoopTest {

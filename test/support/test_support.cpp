@@ -11,6 +11,11 @@
 
 namespace uvsqlite::test {
 
+std::exception_ptr& escaped_from_task() {
+  static std::exception_ptr escaped;
+  return escaped;
+}
+
 TempDir::TempDir() : TempDir(std::filesystem::temp_directory_path()) {}
 
 TempDir::TempDir(const std::filesystem::path& base) {

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <coroutine>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -66,6 +67,21 @@ class LoopTest : public ::testing::Test {
 
   uv_loop_t loop_{};
   TempDir dir_;
+};
+
+/// The exception that last escaped a Task coroutine (null when none did); tests reset it.
+std::exception_ptr& escaped_from_task();
+
+/// A fire-and-forget coroutine for the awaitable form: starts eagerly and frees its frame when
+/// it finishes; an exception that escapes it is kept in escaped_from_task().
+struct Task {
+  struct promise_type {
+    Task get_return_object() noexcept { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { escaped_from_task() = std::current_exception(); }
+  };
 };
 
 /// Number of threads of this process (from /proc/self/task).
