@@ -408,20 +408,23 @@ void w5_concurrent_readers(const Config& cfg, const std::string& path) {
   const int per = cfg.reader_selects;
   const int k = cfg.readers;
   double raw_ops = 0, uv_ops = 0;
+  // Reader r's selects on a raw connection of its own, calling after_each() after each one.
+  auto raw_reader = [&](int r, const auto& after_each) {
+    RawDb raw(path);
+    sqlite3_stmt* stmt = raw.prepare(sql);
+    for (auto id : random_ids(per, cfg.table_rows, 100 + static_cast<unsigned>(r))) {
+      sqlite3_bind_int64(stmt, 1, id);
+      if (sqlite3_step(stmt) == SQLITE_ROW) (void)raw_row(stmt);
+      sqlite3_reset(stmt);
+      after_each();
+    }
+    sqlite3_finalize(stmt);
+  };
   {
     std::vector<std::thread> threads;
     const auto t0 = Clock::now();
     for (int r = 0; r < k; ++r) {
-      threads.emplace_back([&, r] {
-        RawDb raw(path);
-        sqlite3_stmt* stmt = raw.prepare(sql);
-        for (auto id : random_ids(per, cfg.table_rows, 100 + static_cast<unsigned>(r))) {
-          sqlite3_bind_int64(stmt, 1, id);
-          if (sqlite3_step(stmt) == SQLITE_ROW) (void)raw_row(stmt);
-          sqlite3_reset(stmt);
-        }
-        sqlite3_finalize(stmt);
-      });
+      threads.emplace_back([&, r] { raw_reader(r, [] {}); });
     }
     for (auto& t : threads) t.join();
     raw_ops = k * per / seconds_since(t0);
@@ -457,13 +460,8 @@ void w5_concurrent_readers(const Config& cfg, const std::string& path) {
     const auto t0 = Clock::now();
     for (int r = 0; r < k; ++r) {
       threads.emplace_back([&, r] {
-        RawDb raw(path);
-        sqlite3_stmt* stmt = raw.prepare(sql);
         auto& mine = turn[static_cast<std::size_t>(r)];
-        for (auto id : random_ids(per, cfg.table_rows, 100 + static_cast<unsigned>(r))) {
-          sqlite3_bind_int64(stmt, 1, id);
-          if (sqlite3_step(stmt) == SQLITE_ROW) (void)raw_row(stmt);
-          sqlite3_reset(stmt);
+        raw_reader(r, [&] {
           mine.store(1);
           pending.fetch_add(1);
           if (spin) {
@@ -472,8 +470,7 @@ void w5_concurrent_readers(const Config& cfg, const std::string& path) {
             pending.notify_one();
             mine.wait(1);
           }
-        }
-        sqlite3_finalize(stmt);
+        });
       });
     }
     for (auto& t : threads) t.join();

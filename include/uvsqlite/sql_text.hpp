@@ -27,20 +27,10 @@ class SqlText {
   SqlText(const char* sql)  // NOLINT(google-explicit-constructor)
       : SqlText(sql != nullptr ? std::string_view(sql) : std::string_view()) {}
   SqlText(std::string_view sql) {  // NOLINT(google-explicit-constructor)
-    if (sql.size() <= kInline) {
-      if (!sql.empty()) std::memcpy(inline_, sql.data(), sql.size());
-      size_ = static_cast<unsigned char>(sql.size());
-    } else {
-      long_.assign(sql);
-    }
+    if (!keep_inline(sql)) long_.assign(sql);
   }
   SqlText(std::string sql) {  // NOLINT(google-explicit-constructor)
-    if (sql.size() <= kInline) {
-      if (!sql.empty()) std::memcpy(inline_, sql.data(), sql.size());
-      size_ = static_cast<unsigned char>(sql.size());
-    } else {
-      long_ = std::move(sql);
-    }
+    if (!keep_inline(sql)) long_ = std::move(sql);
   }
 
   /// The text.
@@ -52,6 +42,14 @@ class SqlText {
 
  private:
   static constexpr unsigned char kLong = 0xFF;
+
+  // Copies short text into the object; false (nothing done) when it is too long.
+  bool keep_inline(std::string_view sql) noexcept {
+    if (sql.size() > kInline) return false;
+    if (!sql.empty()) std::memcpy(inline_, sql.data(), sql.size());
+    size_ = static_cast<unsigned char>(sql.size());
+    return true;
+  }
   static_assert(kInline < kLong);
 
   std::string long_;               // the text when longer than kInline

@@ -49,15 +49,6 @@ using Lines = std::vector<std::string>;
 constexpr std::size_t kMaxOperations = 48;
 constexpr std::size_t kMaxColumns = 5;
 
-uv_loop_t* fuzz_loop() {
-  static uv_loop_t* loop = [] {
-    static uv_loop_t storage;
-    if (uv_loop_init(&storage) != 0) std::abort();
-    return &storage;
-  }();
-  return loop;
-}
-
 [[noreturn]] void finding(const char* what, const Lines& first = {}, const Lines& second = {}) {
   std::fprintf(stderr, "dump_fuzzer: %s\n", what);
   for (const auto& line : first) std::fprintf(stderr, "  1| %s\n", line.c_str());
@@ -376,7 +367,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  uv_loop_t* loop = fuzz_loop();
+  uv_loop_t* loop = uvsqlite::fuzz::fuzz_loop();
   const std::size_t threads = uvsqlite::fuzz::thread_count();
   {
     FuzzInput in(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -1,11 +1,21 @@
 #include "settle.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <iterator>
 #include <thread>
 
 namespace uvsqlite::fuzz {
+
+uv_loop_t* fuzz_loop() {
+  static uv_loop_t* loop = [] {
+    static uv_loop_t storage;
+    if (uv_loop_init(&storage) != 0) std::abort();
+    return &storage;
+  }();
+  return loop;
+}
 
 std::size_t thread_count() {
   const std::filesystem::directory_iterator tasks("/proc/self/task");

@@ -9,6 +9,10 @@
 
 namespace uvsqlite::fuzz {
 
+/// The loop every input of a target runs on (made once: its handles must all be closed again
+/// at the end of each input, see settle()).
+uv_loop_t* fuzz_loop();
+
 /// Threads of this process (from /proc/self/task).
 std::size_t thread_count();
 

@@ -62,15 +62,6 @@ constexpr std::size_t kMaxRecords = 24;
 constexpr std::size_t kMaxParamSets = 32;
 constexpr std::size_t kKeptCursors = 4;
 
-uv_loop_t* fuzz_loop() {
-  static uv_loop_t* loop = [] {
-    static uv_loop_t storage;
-    if (uv_loop_init(&storage) != 0) std::abort();
-    return &storage;
-  }();
-  return loop;
-}
-
 [[noreturn]] void finding(const char* what) {
   std::fprintf(stderr, "sql_fuzzer: %s\n", what);
   std::abort();
@@ -327,7 +318,7 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  uv_loop_t* loop = fuzz_loop();
+  uv_loop_t* loop = uvsqlite::fuzz::fuzz_loop();
   const std::size_t threads = uvsqlite::fuzz::thread_count();
   const std::uint8_t option_bits = input.empty() ? 0 : static_cast<std::uint8_t>(input[0]);
   {
