@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cpu_presence.hpp"
 #include "spin.hpp"
 #include "uvsqlite/errors.hpp"
 
@@ -139,6 +140,7 @@ void LoopBridge::set_error_handler(ErrorHandler handler) {
 void LoopBridge::on_async(uv_async_t* handle) {
   // Keep the bridge alive while delivering: a callback may drop the last connection handle.
   std::shared_ptr<LoopBridge> self = static_cast<AsyncHandle*>(handle->data)->bridge;
+  const CpuPresence here;  // busy delivering: a worker on this CPU sleeps rather than spin
   self->drain();
 }
 
@@ -153,6 +155,7 @@ void LoopBridge::spin() {
   const std::uint64_t turn_end =
       spin_clock() + (t_spinning_bridges > 1 ? kSliceNanoseconds : kTurnNanoseconds);
   const SpinSlot slot;
+  const CpuPresence here;  // a worker that shares this CPU then sleeps rather than spin
   for (;;) {
     spin_until(slot, std::min(spin_deadline_, turn_end),
                [&] { return has_ready_.load(std::memory_order_acquire); });

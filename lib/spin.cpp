@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "cpu_presence.hpp"
 #include "uvsqlite/completion.hpp"
 
 namespace uvsqlite::detail {
@@ -37,22 +38,10 @@ SpinSlot::~SpinSlot() {
 
 std::uint64_t spin_clock() noexcept { return uv_hrtime(); }
 
-BriefWait::BriefWait() noexcept : deadline_(spin_clock() + kSpinNanoseconds), held_(claim_slot()) {}
-
-BriefWait::~BriefWait() {
-  if (held_) return_slot();
-}
-
-bool BriefWait::more() noexcept {
-  if (!held_) return false;
-  cpu_relax();
-  // The clock is read every 16 pauses only; after the first microseconds, yield as spin_until.
-  if ((++polls_ & 15U) != 0) return true;
-  const std::uint64_t now = spin_clock();
-  if (now > deadline_) return false;
-  if (now + kSpinNanoseconds < deadline_ + kPauseNanoseconds) return true;  // still pausing
-  yield_cpu();
-  return true;
+void wait_briefly(bool (*ready)(const void* state), const void* state) noexcept {
+  const SpinSlot slot;
+  const CpuPresence here;  // a worker that shares this CPU then sleeps rather than spin
+  spin_until(slot, spin_clock() + kSpinNanoseconds, [&] { return ready(state); });
 }
 
 void yield_cpu() noexcept { std::this_thread::yield(); }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <utility>
 
 namespace uvsqlite::detail {
 
@@ -43,8 +44,6 @@ class SpinSlot {
 /// Monotonic nanoseconds (the clock uv_hrtime reads).
 std::uint64_t spin_clock() noexcept;
 
-/// Spins, holding `slot`, until `ready()` is true or `deadline` (spin_clock time) passes;
-/// returns ready().
 /// Pausing spins up to this long; the rest of a spin yields the CPU between looks.
 inline constexpr std::uint64_t kPauseNanoseconds = 5'000;
 
@@ -52,10 +51,11 @@ inline constexpr std::uint64_t kPauseNanoseconds = 5'000;
 /// returns ready(). The first microseconds pause between looks (the fastest reaction); then the
 /// spinner yields between looks, so that a thread it waits for that the scheduler put on the
 /// same CPU (a new thread, or after a migration) can run instead of waiting out the spin.
-template <class Ready>
-bool spin_until(const SpinSlot& slot, std::uint64_t deadline, Ready&& ready) noexcept {
+/// The spin also ends once `give_up()` is true (asked between looks, every 16 pauses).
+template <class Ready, class GiveUp>
+bool spin_until(const SpinSlot& slot, std::uint64_t deadline, Ready&& ready, GiveUp&& give_up) noexcept {
   if (ready()) return true;
-  if (!slot) return false;
+  if (!slot || give_up()) return false;
   const std::uint64_t pause_until = spin_clock() + kPauseNanoseconds;
   for (;;) {
     for (int i = 0; i < 16; ++i) {
@@ -63,9 +63,14 @@ bool spin_until(const SpinSlot& slot, std::uint64_t deadline, Ready&& ready) noe
       if (ready()) return true;
     }
     const std::uint64_t now = spin_clock();
-    if (now > deadline) return ready();
+    if (now > deadline || give_up()) return ready();
     if (now > pause_until) yield_cpu();
   }
+}
+
+template <class Ready>
+bool spin_until(const SpinSlot& slot, std::uint64_t deadline, Ready&& ready) noexcept {
+  return spin_until(slot, deadline, std::forward<Ready>(ready), [] { return false; });
 }
 
 }  // namespace uvsqlite::detail

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "close_job.hpp"
+#include "cpu_presence.hpp"
 #include "spin.hpp"
 #include "uvsqlite/errors.hpp"
 
@@ -20,9 +21,13 @@ std::exception_ptr closed_database_error() {
   return std::make_exception_ptr(ProgrammingError("Cannot operate on a closed database."));
 }
 
-void Worker::spin_for_work() const noexcept {
+void Worker::spin_for_work(CpuPresence& here) const noexcept {
   const SpinSlot slot;
-  spin_until(slot, spin_clock() + kSpinNanoseconds, [this] { return !queue_.empty(); });
+  // Sharing the CPU with another busy thread of the process, a spin only delays that thread
+  // (which is often the one that will submit the next job): sleep instead (cpu_presence.hpp).
+  spin_until(
+      slot, spin_clock() + kSpinNanoseconds, [this] { return !queue_.empty(); },
+      [&here] { return here.crowded(); });
 }
 
 bool Worker::is_current_thread() const noexcept { return t_current_worker == this; }
@@ -69,11 +74,12 @@ void Worker::run() {
   // From here on the thread owns a reference: the Worker outlives every front-end handle.
   std::shared_ptr<Worker> keep = std::move(self_);
   t_current_worker = this;
+  CpuPresence presence;  // counted while awake
   for (;;) {
     // A caller awaiting one result usually submits its next job within microseconds: look for
     // it briefly before sleeping, which saves a futex wake-up on each round trip. A closed
     // session takes no more work: exit at once, for close() joins this thread.
-    if (!session_->is_closed()) spin_for_work();
+    if (!session_->is_closed()) spin_for_work(presence);
     if (queue_.empty()) {
       // Closed only while empty: every job the queue accepted is then failed here, in order,
       // before any push can fail (and its submitter fail it out of order).
@@ -82,10 +88,14 @@ void Worker::run() {
       // Idle: the finished jobs no submitter came back for die here, since they may hold the
       // last reference to the connection (whose end queues the close this thread waits for).
       release_finished();
-      std::unique_lock lock(mutex_);
-      sleeping_.store(true, std::memory_order_seq_cst);
-      while (queue_.empty()) wake_.wait(lock);
-      sleeping_.store(false, std::memory_order_relaxed);
+      presence.leave();
+      {
+        std::unique_lock lock(mutex_);
+        sleeping_.store(true, std::memory_order_seq_cst);
+        while (queue_.empty()) wake_.wait(lock);
+        sleeping_.store(false, std::memory_order_relaxed);
+      }
+      presence.enter();
     }
     // Every queued job, run in order. A job that closes the session turns the rest into
     // failures, still in order.
@@ -99,6 +109,7 @@ void Worker::run() {
       if (std::unique_ptr<Job> done = Job::finish(std::move(job))) (void)finished_.push(done);
     }
   }
+  presence.leave();
   release_finished();
   bool detach = false;
   {

@@ -16,6 +16,8 @@
 
 namespace uvsqlite::detail {
 
+class CpuPresence;
+
 /// The error of every job that reaches a closed connection.
 std::exception_ptr closed_database_error();
 
@@ -48,7 +50,7 @@ class Worker {
   explicit Worker(std::unique_ptr<Session> session);
   static void entry(void* arg);
   void run();
-  void spin_for_work() const noexcept;
+  void spin_for_work(CpuPresence& here) const noexcept;
   void wake() noexcept;
   void release_finished() noexcept;
 

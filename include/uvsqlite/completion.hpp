@@ -238,22 +238,10 @@ class MapCompletion final : public Completion<From> {
 
 /// A bounded spin for a future about to be handed out. Callers of the future form block on it
 /// next, and a blocked thread's wake-up (a halted vCPU on virtual machines) costs more than most
-/// jobs; so the submitting thread waits briefly (about 30 us at most, and only while the
-/// process has a spinning slot free: no more spinning threads than CPUs) for the job to finish.
-class BriefWait {
- public:
-  BriefWait() noexcept;
-  BriefWait(const BriefWait&) = delete;
-  BriefWait& operator=(const BriefWait&) = delete;
-  ~BriefWait();
-  /// Pauses once; false when the wait is over (time is up, or no slot was free).
-  bool more() noexcept;
-
- private:
-  std::uint64_t deadline_;
-  bool held_;
-  unsigned polls_ = 0;
-};
+/// jobs; so the submitting thread waits briefly (about 30 us at most, while the process has a
+/// spinning slot free and no other busy thread of the process shares its CPU) until
+/// `ready(state)` is true.
+void wait_briefly(bool (*ready)(const void* state), const void* state) noexcept;
 
 /// The one mechanism: turns a completion token and a start function into the token's form.
 /// `start` receives a CompletionPtr<T> and submits the operation; it may throw (for a loop form
@@ -265,9 +253,12 @@ auto initiate(Token&& token, Start&& start) {
     auto completion = std::make_unique<FutureCompletion<T>>();
     auto future = completion->future();
     std::forward<Start>(start)(CompletionPtr<T>(std::move(completion)));
-    for (BriefWait wait;
-         future.wait_for(std::chrono::seconds(0)) != std::future_status::ready && wait.more();) {
-    }
+    wait_briefly(
+        [](const void* f) {
+          return static_cast<const std::future<T>*>(f)->wait_for(std::chrono::seconds(0)) ==
+                 std::future_status::ready;
+        },
+        &future);
     return future;
   } else if constexpr (std::is_same_v<D, use_awaitable_t>) {
     return Awaitable<T, std::decay_t<Start>>(std::forward<Start>(start));
