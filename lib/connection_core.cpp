@@ -12,7 +12,7 @@ ConnectionCore::ConnectionCore(uv_loop_t* loop, std::string path, Options option
     bridge_->open();
   }
   try {
-    worker_ = Worker::start(std::make_unique<Session>(std::move(path), options_, shared_));
+    worker_ = Worker::start(std::make_unique<Session>(std::move(path), options_, shared_), bridge_);
   } catch (...) {
     if (bridge_) bridge_->retire();
     throw;

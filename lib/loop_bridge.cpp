@@ -1,6 +1,7 @@
 #include "loop_bridge.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <cstdio>
 #include <exception>
 
@@ -30,6 +31,14 @@ struct LoopBridge::AsyncHandle {
 };
 
 LoopBridge::LoopBridge(uv_loop_t* loop) : loop_(loop), loop_thread_(uv_thread_self()) {}
+
+LoopBridge::~LoopBridge() {
+  // Deliveries never delivered (the loop was closed first) are freed with the bridge.
+  for (Delivery* d = posted_.exchange(nullptr, std::memory_order_acquire); d != nullptr;) {
+    std::unique_ptr<Delivery> owned(d);
+    d = d->posted_next;
+  }
+}
 
 void LoopBridge::open() {
   std::lock_guard lock(mutex_);
@@ -70,17 +79,19 @@ void LoopBridge::on_close(uv_handle_t* handle) {
 }
 
 void LoopBridge::start_spinning_locked() noexcept {
-  spin_deadline_ = spin_clock() + kSpinNanoseconds;
-  if (!spinning_ && handle_ != nullptr) {
-    spinning_ = true;
+  deadline_stale_ = true;  // the clock is read once spin() runs, not once per submission
+  if (!spinning_.load(std::memory_order_relaxed) && handle_ != nullptr) {
+    spinning_.store(true, std::memory_order_relaxed);
     ++t_spinning_bridges;
     uv_idle_start(&handle_->idle, &LoopBridge::on_idle);
   }
 }
 
 void LoopBridge::stop_spinning_locked() noexcept {
-  if (!spinning_) return;
-  spinning_ = false;
+  if (!spinning_.load(std::memory_order_relaxed)) return;
+  // seq_cst, as post()'s push and look: either the poster sees the loop not spinning (and
+  // signals), or the loop's next look at posted_ (after this) sees the delivery.
+  spinning_.store(false, std::memory_order_seq_cst);
   --t_spinning_bridges;
   uv_idle_stop(&handle_->idle);
 }
@@ -108,17 +119,17 @@ void LoopBridge::expect() {
 }
 
 void LoopBridge::post(std::unique_ptr<Delivery> delivery) noexcept {
+  Delivery* d = delivery.release();
+  Delivery* head = posted_.load(std::memory_order_relaxed);
+  do {
+    d->posted_next = head;
+  } while (!posted_.compare_exchange_weak(head, d, std::memory_order_seq_cst, std::memory_order_relaxed));
+  // A spinning loop thread finds the delivery on its own (it looks at posted_ again after it
+  // stops spinning). The delivery may be gone already; the bridge is the caller's to keep.
+  if (spinning_.load(std::memory_order_seq_cst)) return;
   std::lock_guard lock(mutex_);
-  ready_.push_back(std::move(delivery));
-  // The spinning loop's hint. Raised under the mutex: once the loop can take the delivery, this
-  // bridge may go (the delivery can hold its last reference), so the unlock is the last touch.
-  // (When the mutex was contended, the unlock's futex wake may name an address freed meanwhile;
-  // the kernel treats that as a wake of nobody, as with any futex mutex.)
-  has_ready_.store(true, std::memory_order_release);
-  // outstanding_ > 0 keeps the handle open until this delivery ran. A spinning loop thread
-  // finds the delivery on its own: it stops spinning under this mutex and then looks at ready_
-  // itself, so none is missed.
-  if (!spinning_) uv_async_send(&handle_->async);
+  // outstanding_ > 0 keeps the handle open until the delivery ran; a null handle means it ran.
+  if (handle_ != nullptr) uv_async_send(&handle_->async);
 }
 
 void LoopBridge::retire() noexcept {
@@ -152,17 +163,27 @@ void LoopBridge::on_idle(uv_idle_t* handle) {
 void LoopBridge::spin() {
   // A delivery usually submits the next job at once: keep waiting for it in this callback, for
   // a bounded turn, rather than going round the loop (an epoll_wait per round trip).
-  const std::uint64_t turn_end =
-      spin_clock() + (t_spinning_bridges > 1 ? kSliceNanoseconds : kTurnNanoseconds);
+  const std::uint64_t now = spin_clock();
+  const std::uint64_t turn_end = now + (t_spinning_bridges > 1 ? kSliceNanoseconds : kTurnNanoseconds);
+  if (deadline_stale_) {
+    spin_deadline_ = now + kSpinNanoseconds;
+    deadline_stale_ = false;
+  }
   const SpinSlot slot;
   const CpuPresence here;  // a worker that shares this CPU then sleeps rather than spin
   for (;;) {
-    spin_until(slot, std::min(spin_deadline_, turn_end),
-               [&] { return has_ready_.load(std::memory_order_acquire); });
-    if (has_ready_.load(std::memory_order_acquire)) {
+    const auto has_posts = [&] { return posted_.load(std::memory_order_acquire) != nullptr; };
+    spin_until(slot, std::min(spin_deadline_, turn_end), has_posts);
+    if (has_posts()) {
       drain();
-      // spinning_ is written on this thread only: no lock needed to read it here.
-      if (!spinning_ || loop_->stop_flag != 0 || spin_clock() > turn_end) return;
+      // spinning_ is written on this thread only.
+      if (!spinning_.load(std::memory_order_relaxed) || loop_->stop_flag != 0) return;
+      const std::uint64_t after = spin_clock();
+      if (after > turn_end) return;
+      if (deadline_stale_) {  // the deliveries submitted more: a fresh wait
+        spin_deadline_ = after + kSpinNanoseconds;
+        deadline_stale_ = false;
+      }
       continue;
     }
     // The turn is over, but not this wait: let the loop go round (other bridges, timers, I/O).
@@ -170,27 +191,26 @@ void LoopBridge::spin() {
     // Spun out, or no spinning slot free: block in epoll; post() signals the async handle again.
     std::lock_guard lock(mutex_);
     stop_spinning_locked();
-    if (!ready_.empty()) uv_async_send(&handle_->async);
+    if (posted_.load(std::memory_order_seq_cst) != nullptr) uv_async_send(&handle_->async);
     return;
   }
 }
 
 void LoopBridge::drain() {
-  std::vector<std::unique_ptr<Delivery>> batch;
   std::size_t delivered = 0;
   for (;;) {
-    {
+    Delivery* newest = posted_.exchange(nullptr, std::memory_order_acquire);
+    if (newest == nullptr || delivered != 0) {
       std::lock_guard lock(mutex_);
       outstanding_ -= delivered;
-      batch.clear();
-      batch.swap(ready_);
-      has_ready_.store(false, std::memory_order_relaxed);
-      if (batch.empty()) {
+      // Nothing posted (a post from now on finds the loop spinning, or signals it): settle the
+      // handle's state for what is still outstanding.
+      if (newest == nullptr) {
         if (handle_ != nullptr) {
           if (outstanding_ != 0) {
             uv_ref(reinterpret_cast<uv_handle_t*>(&handle_->async));
             // A fresh wait begins for the jobs still outstanding.
-            if (delivered != 0 || !spinning_) start_spinning_locked();
+            if (delivered != 0 || !spinning_.load(std::memory_order_relaxed)) start_spinning_locked();
           } else {
             stop_spinning_locked();
             if (retired_) {
@@ -203,16 +223,26 @@ void LoopBridge::drain() {
         return;
       }
     }
+    // Oldest first, as posted.
+    Delivery* oldest = nullptr;
+    while (newest != nullptr) {
+      Delivery* next = newest->posted_next;
+      newest->posted_next = oldest;
+      oldest = newest;
+      newest = next;
+    }
     // Deliver without the lock: callbacks submit new work and may retire the connection.
-    for (auto& d : batch) {
+    delivered = 0;
+    while (oldest != nullptr) {
+      std::unique_ptr<Delivery> d(oldest);
+      oldest = oldest->posted_next;
       try {
         d->deliver();
       } catch (...) {
         report(std::current_exception());
       }
-      d.reset();
+      ++delivered;
     }
-    delivered = batch.size();
   }
 }
 

@@ -12,6 +12,10 @@
 // on a VM costs a vCPU wake-up (see spin.hpp). Only when the loop is not spinning does post()
 // signal the uv_async_t.
 //
+// Posting is lock-free (a stack the loop empties in one exchange and reverses), so that a worker
+// finishing a job never waits for the loop thread, which holds the mutex while it submits and
+// delivers; the mutex is taken by a poster only to signal a loop that is not spinning.
+//
 // Lifetime: the uv_async_t (with the uv_idle_t) is heap-allocated with a reference to this bridge and freed
 // in its close callback. It is closed once the connection is retired (closed or dropped) and nothing is
 // outstanding; a loop-form submission on the loop thread after that opens a new one, so even a
@@ -24,7 +28,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <vector>
 
 #include "short_mutex.hpp"
 #include "uvsqlite/completion.hpp"
@@ -37,7 +40,7 @@ class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
   explicit LoopBridge(uv_loop_t* loop);
   LoopBridge(const LoopBridge&) = delete;
   LoopBridge& operator=(const LoopBridge&) = delete;
-  ~LoopBridge() = default;
+  ~LoopBridge();
 
   /// Loop thread, right after construction: initializes the uv_async_t (unreferenced).
   void open();
@@ -47,7 +50,9 @@ class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
   /// handle is referenced. @throws ProgrammingError off the loop thread when the handle is
   /// already closed (the connection is closed and idle): nothing could wake the loop.
   void expect();
-  /// Any thread: queues a settled completion (one that was expect()ed) for the loop thread.
+  /// Any thread: queues a settled completion (one that was expect()ed) for the loop thread. The
+  /// caller keeps the bridge alive through the call (a worker holds its connection's bridge, a
+  /// submitter its connection): once queued, the delivery may be gone with its references.
   void post(std::unique_ptr<Delivery> delivery) noexcept;
   /// Any thread: the connection is closed; close the handle once nothing is outstanding.
   void retire() noexcept;
@@ -72,14 +77,17 @@ class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
   uv_thread_t loop_thread_;
 
   ShortMutex mutex_;
-  std::vector<std::unique_ptr<Delivery>> ready_;  // guarded by mutex_
-  std::size_t outstanding_ = 0;                   // guarded: expected, not yet delivered
-  AsyncHandle* handle_ = nullptr;                 // guarded: the open handle, or null
-  bool retired_ = false;                          // guarded
-  bool spinning_ = false;                         // guarded: the idle handle is active
-  std::atomic<bool> has_ready_{false};            // !ready_.empty(), read while spinning
-  std::uint64_t spin_deadline_ = 0;               // loop thread: when the current spin ends
-  ErrorHandler error_handler_;                    // guarded
+  std::size_t outstanding_ = 0;    // guarded: expected, not yet delivered
+  AsyncHandle* handle_ = nullptr;  // guarded: the open handle, or null
+  bool retired_ = false;           // guarded
+  // The idle handle is active. Written on the loop thread under the mutex; posters read it.
+  std::atomic<bool> spinning_{false};
+  std::uint64_t spin_deadline_ = 0;  // loop thread: when the current spin ends
+  bool deadline_stale_ = false;      // loop thread: a new wait began; spin() restarts the clock
+  ErrorHandler error_handler_;       // guarded
+  // Posted deliveries, newest first (owned). Alone on its line: the one line posters write.
+  alignas(64) std::atomic<Delivery*> posted_{nullptr};
+  [[maybe_unused]] char pad_[64 - sizeof(std::atomic<Delivery*>)]{};
 };
 
 }  // namespace uvsqlite::detail

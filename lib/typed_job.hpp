@@ -71,10 +71,13 @@ class TypedJob final : public Job {
   void deliver() override { completion_->deliver(); }
 
  protected:
-  // A loop form's job goes to the loop with its settled completion; a future's stays.
+  // A loop form's job goes to the loop with its settled completion; a future's stays. The
+  // bridge outlives the post: the worker running this job holds it, as does the connection of
+  // a submitter failing it.
   std::unique_ptr<Job> travel(std::unique_ptr<Job> self) noexcept override {
     if (!completion_->on_loop()) return self;
-    bridge_->post(std::move(self));
+    LoopBridge* bridge = bridge_.get();
+    bridge->post(std::move(self));
     return nullptr;
   }
 

@@ -32,8 +32,8 @@ void Worker::spin_for_work(CpuPresence& here) const noexcept {
 
 bool Worker::is_current_thread() const noexcept { return t_current_worker == this; }
 
-std::shared_ptr<Worker> Worker::start(std::unique_ptr<Session> session) {
-  std::shared_ptr<Worker> worker(new Worker(std::move(session)));
+std::shared_ptr<Worker> Worker::start(std::unique_ptr<Session> session, std::shared_ptr<LoopBridge> bridge) {
+  std::shared_ptr<Worker> worker(new Worker(std::move(session), std::move(bridge)));
   worker->self_ = worker;
   if (uv_thread_create(&worker->thread_, &Worker::entry, worker.get()) != 0) {
     worker->self_.reset();
@@ -42,7 +42,8 @@ std::shared_ptr<Worker> Worker::start(std::unique_ptr<Session> session) {
   return worker;
 }
 
-Worker::Worker(std::unique_ptr<Session> session) : session_(std::move(session)) {}
+Worker::Worker(std::unique_ptr<Session> session, std::shared_ptr<LoopBridge> bridge)
+    : session_(std::move(session)), bridge_(std::move(bridge)) {}
 
 Worker::~Worker() = default;
 

@@ -17,14 +17,16 @@
 namespace uvsqlite::detail {
 
 class CpuPresence;
+class LoopBridge;
 
 /// The error of every job that reaches a closed connection.
 std::exception_ptr closed_database_error();
 
 class Worker {
  public:
-  /// Starts the thread. The thread keeps the Worker alive until it exits.
-  static std::shared_ptr<Worker> start(std::unique_ptr<Session> session);
+  /// Starts the thread. The thread keeps the Worker alive until it exits. `bridge` (null
+  /// without a loop) is where the jobs it runs post their completions.
+  static std::shared_ptr<Worker> start(std::unique_ptr<Session> session, std::shared_ptr<LoopBridge> bridge);
 
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -47,7 +49,7 @@ class Worker {
   void abandon();
 
  private:
-  explicit Worker(std::unique_ptr<Session> session);
+  Worker(std::unique_ptr<Session> session, std::shared_ptr<LoopBridge> bridge);
   static void entry(void* arg);
   void run();
   void spin_for_work(CpuPresence& here) const noexcept;
@@ -55,6 +57,9 @@ class Worker {
   void release_finished() noexcept;
 
   std::unique_ptr<Session> session_;  // touched by the thread only
+  // Kept as long as the Worker: a job posts itself to the bridge, after which the loop may free
+  // it (with its own reference) before LoopBridge::post returns.
+  std::shared_ptr<LoopBridge> bridge_;
 
   JobQueue queue_;                     // lock-free: pushes from any thread, taken by the thread
   JobQueue finished_;                  // finished jobs that stay off the loop: destroyed by the next push()

@@ -78,6 +78,9 @@ class Delivery {
   virtual ~Delivery() = default;
   /// Loop thread. What it throws is caught by the bridge and given to the error handler.
   virtual void deliver() = 0;
+
+  /// The delivery posted before this one, while both wait in a loop bridge.
+  Delivery* posted_next = nullptr;
 };
 
 /// The receiving end of one operation. The worker calls settle() exactly once; loop forms are
