@@ -1,9 +1,9 @@
 #include "loop_bridge.hpp"
 
 #include <algorithm>
-#include <memory>
 #include <cstdio>
 #include <exception>
+#include <memory>
 
 #include "cpu_presence.hpp"
 #include "spin.hpp"
