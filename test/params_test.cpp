@@ -62,6 +62,40 @@ TEST(ParamsValue, BracedNamedList) {
   EXPECT_TRUE(p.positional().empty());
 }
 
+// Up to three positional values live inside the Params, more in a vector: both keep every value,
+// in order, through copies and moves, and bind alike.
+TEST(ParamsValue, ShortAndLongPositionalListsKeepTheirValuesThroughCopiesAndMoves) {
+  const std::string long_text(100, 'z');  // a Value with a heap string of its own
+  for (const Params& made : {Params{1}, Params{1, "x"}, Params{1, "x", long_text},
+                             Params{1, "x", long_text, 4.5}, Params{1, "x", long_text, 4.5, nullptr}}) {
+    Params copy = made;
+    Params moved = std::move(copy);
+    Params assigned;
+    assigned = moved;
+    for (const Params* p : std::initializer_list<const Params*>{&made, &moved, &assigned}) {
+      ASSERT_EQ(p->size(), made.size());
+      const std::vector<Value> expected = {Value(1), Value("x"), Value(long_text), Value(4.5),
+                                           Value(nullptr)};
+      for (std::size_t i = 0; i < p->size(); ++i) EXPECT_EQ(p->positional()[i], expected[i]) << i;
+    }
+  }
+  Params from_vector(std::vector<Value>{Value(7), Value("y")});
+  ASSERT_EQ(from_vector.size(), 2U);
+  EXPECT_EQ(from_vector.positional()[1], Value("y"));
+}
+
+TEST_F(ParamsTest, ShortAndLongPositionalListsBindAlike) {
+  const std::string long_text(40, 'q');
+  Row three = one("SELECT ?, ?, ?", {1, long_text, 2.5});
+  EXPECT_EQ(three[1], Value(long_text));
+  EXPECT_EQ(three[2], Value(2.5));
+  Row four = one("SELECT ?, ?, ?, ?", {1, long_text, 2.5, nullptr});
+  EXPECT_EQ(four[1], Value(long_text));
+  EXPECT_TRUE(four[3].is_null());
+  EXPECT_NE(programming_error("SELECT ?, ?, ?", {1, 2, 3, 4}), "");
+  EXPECT_NE(programming_error("SELECT ?, ?, ?, ?", {1, 2, 3}), "");
+}
+
 TEST(ParamsValue, EmptyIsPositionalAndEmpty) {
   Params p;
   EXPECT_FALSE(p.is_named());
