@@ -3,6 +3,7 @@
 namespace uvsqlite::detail {
 
 std::unique_ptr<Statement> StatementCache::take(std::string_view sql) {
+  if (last_ && last_->sql() == sql) return std::move(last_);
   auto it = index_.find(sql);
   if (it == index_.end()) return nullptr;
   auto pos = it->second;
@@ -19,6 +20,13 @@ void StatementCache::put(std::unique_ptr<Statement> stmt) noexcept {
   if (!stmt) return;
   stmt->reset();
   if (capacity_ == 0 || stmt->empty()) return;
+  // The newcomer takes the hot slot; the one it displaces is filed as most recently used.
+  std::swap(stmt, last_);
+  if (stmt) file(std::move(stmt));
+}
+
+void StatementCache::file(std::unique_ptr<Statement> stmt) noexcept {
+  if (capacity_ < 2) return;  // the hot slot is the whole cache
   // Out of memory while caching: the statement is simply not kept.
   if (!spare_entries_.empty()) {
     lru_.splice(lru_.begin(), spare_entries_, spare_entries_.begin());
@@ -50,7 +58,7 @@ void StatementCache::put(std::unique_ptr<Statement> stmt) noexcept {
       return;
     }
   }
-  while (lru_.size() > capacity_) {
+  while (lru_.size() + 1 > capacity_) {
     auto last = std::prev(lru_.end());
     auto range = index_.equal_range(std::string_view((*last)->sql()));
     for (auto it = range.first; it != range.second; ++it) {
@@ -64,6 +72,7 @@ void StatementCache::put(std::unique_ptr<Statement> stmt) noexcept {
 }
 
 void StatementCache::clear() noexcept {
+  last_.reset();
   index_.clear();
   lru_.clear();
   spare_keys_.clear();

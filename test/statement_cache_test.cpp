@@ -237,6 +237,45 @@ TEST(StatementCacheOptions, SizeTwoStillReusesARepeatedStatement) {
   db.close().get();
 }
 
+// The statement returned last waits in a slot of its own; the cache still holds at most
+// cached_statements statements, evicting the least recently used.
+TEST(StatementCacheOptions, SizeTwoKeepsTwoAlternatingStatements) {
+  auto db = uvsqlite::connect(":memory:", with_cache(2)).get();
+  for (int i = 0; i < 5; ++i) {
+    (void)db.execute_fetchall("SELECT 'a'").get();
+    (void)db.execute_fetchall("SELECT 'b'").get();
+  }
+  EXPECT_EQ(scalar(db, "SELECT run FROM sqlite_stmt WHERE sql = 'SELECT ''a'''"), 5);
+  EXPECT_EQ(scalar(db, "SELECT run FROM sqlite_stmt WHERE sql = 'SELECT ''b'''"), 5);
+  db.close().get();
+}
+
+TEST(StatementCacheOptions, SizeTwoEvictsTheLeastRecentlyUsed) {
+  auto db = uvsqlite::connect(":memory:", with_cache(2)).get();
+  for (const char* sql : {"SELECT 'a'", "SELECT 'b'", "SELECT 'a'", "SELECT 'c'"}) {
+    (void)db.execute_fetchall(sql).get();
+  }
+  // 'b' was the least recently used when 'c' came back: finalized. 'a' ran twice on one
+  // statement. (One query looks at both: the looking statement enters the cache too.)
+  auto rows = db.execute_fetchall(
+                    "SELECT (SELECT count(*) FROM sqlite_stmt WHERE sql = 'SELECT ''b'''),"
+                    "       (SELECT run FROM sqlite_stmt WHERE sql = 'SELECT ''a''')")
+                  .get();
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].get<std::int64_t>(0), 0);
+  EXPECT_EQ(rows[0].get<std::optional<std::int64_t>>(1), std::optional<std::int64_t>(2));
+  db.close().get();
+}
+
+TEST(StatementCacheOptions, SizeOneKeepsTheLastStatement) {
+  auto db = uvsqlite::connect(":memory:", with_cache(1)).get();
+  for (int i = 0; i < 3; ++i) (void)db.execute_fetchall("SELECT 'a'").get();
+  EXPECT_EQ(scalar(db, "SELECT run FROM sqlite_stmt WHERE sql = 'SELECT ''a'''"), 3);
+  (void)db.execute_fetchall("SELECT 'b'").get();
+  EXPECT_EQ(scalar(db, "SELECT count(*) FROM sqlite_stmt WHERE sql = 'SELECT ''a'''"), 0);
+  db.close().get();
+}
+
 TEST(StatementCacheLocks, ReleasedCursorHoldsNoReadLock) {
   uvsqlite::test::TempDir dir;
   const auto path = dir.file("locks.db");
