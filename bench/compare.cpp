@@ -669,25 +669,30 @@ void w6_loop_lag(const Config& cfg, const std::string& path) {
 
 void w7_open_close(const Config& cfg, const std::string& path) {
   const int n = cfg.open_close;
-  double raw_ops = 0, uv_ops = 0;
-  {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) {
-      sqlite3* db = nullptr;
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-      sqlite3_close_v2(db);
-    }
-    raw_ops = n / seconds_since(t0);
-  }
-  // The floor for a thread per connection: the same open + close on a fresh thread each time,
-  // created and joined, with nothing else around it.
-  double floor_ops = 0;
-  {
-    struct Arg {
-      const std::string* path;
-    } arg{&path};
-    const auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) {
+  // Three ways, taken in turns in blocks of kBlock cycles, so that each meets the same machine
+  // (the scheduler's placement of new threads drifts over tens of milliseconds): raw open +
+  // close on this thread; the floor of a thread per connection (the same open + close on a fresh
+  // thread, created and joined each time); uvsqlite's connect + close, callback form.
+  constexpr int kBlock = 50;
+  double raw_s = 0, floor_s = 0, uv_s = 0;
+  struct Arg {
+    const std::string* path;
+  } arg{&path};
+  const auto open_close = [](const std::string& p) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(p.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    sqlite3_close_v2(db);
+  };
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  for (int done_cycles = 0; done_cycles < n; done_cycles += kBlock) {
+    const int block = std::min(kBlock, n - done_cycles);
+    auto t0 = Clock::now();
+    for (int i = 0; i < block; ++i) open_close(path);
+    raw_s += seconds_since(t0);
+
+    t0 = Clock::now();
+    for (int i = 0; i < block; ++i) {
       uv_thread_t thread;
       uv_thread_create(
           &thread,
@@ -700,12 +705,9 @@ void w7_open_close(const Config& cfg, const std::string& path) {
           &arg);
       uv_thread_join(&thread);
     }
-    floor_ops = n / seconds_since(t0);
-  }
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  {
-    int remaining = n;
+    floor_s += seconds_since(t0);
+
+    int remaining = block;
     bool done = false;
     std::function<void()> cycle = [&] {
       uvsqlite::connect(&loop, path, bench_options(), [&](std::exception_ptr e, uvsqlite::Connection db) {
@@ -720,13 +722,16 @@ void w7_open_close(const Config& cfg, const std::string& path) {
         });
       });
     };
-    const auto t0 = Clock::now();
+    t0 = Clock::now();
     cycle();
     run_until(&loop, done);
-    uv_ops = n / seconds_since(t0);
+    uv_s += seconds_since(t0);
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  const double raw_ops = n / raw_s;
+  const double floor_ops = n / floor_s;
+  const double uv_ops = n / uv_s;
   char extra[160];
   std::snprintf(extra, sizeof extra, ",\"thread_floor_ops\":%.1f,\"thread_floor_ratio\":%.3f", floor_ops,
                 raw_ops > 0 ? floor_ops / raw_ops : 0);
