@@ -20,7 +20,7 @@ ConnectionCore::ConnectionCore(uv_loop_t* loop, std::string path, Options option
 }
 
 ConnectionCore::~ConnectionCore() {
-  if (bridge_) bridge_->retire();
+  if (bridge_) bridge_->abandon();
   worker_->abandon();
 }
 

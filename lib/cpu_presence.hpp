@@ -1,7 +1,9 @@
 #pragma once
 // Which CPUs this process's busy threads are on: each worker while it is awake (running jobs or
 // looking for the next), the loop thread while it delivers or waits for completions, a future's
-// caller while it waits briefly.
+// caller while it waits briefly. "Busy" is approximate, a hint: a worker blocked inside a job
+// (a busy timeout's sleep, a backup holding it) still counts, and a thread's count moves with it
+// only when it looks (crowded()).
 //
 // A worker that spins for its next job on a CPU where another busy thread of the process sits
 // only takes that CPU from it: with more busy threads than CPUs (four connections and their

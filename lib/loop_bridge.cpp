@@ -33,7 +33,8 @@ struct LoopBridge::AsyncHandle {
 LoopBridge::LoopBridge(uv_loop_t* loop) : loop_(loop), loop_thread_(uv_thread_self()) {}
 
 LoopBridge::~LoopBridge() {
-  // Deliveries never delivered (the loop was closed first) are freed with the bridge.
+  // Nothing is left here in practice (the handle, which holds the bridge, stays open until
+  // every expected delivery ran); should anything be, it is freed, not leaked.
   for (Delivery* d = posted_.exchange(nullptr, std::memory_order_acquire); d != nullptr;) {
     std::unique_ptr<Delivery> owned(d);
     d = d->posted_next;
@@ -75,7 +76,14 @@ void LoopBridge::close_locked() noexcept {
 
 void LoopBridge::on_close(uv_handle_t* handle) {
   auto* h = static_cast<AsyncHandle*>(handle->data);
-  if (--h->open_handles == 0) delete h;
+  if (--h->open_handles != 0) return;
+  ErrorHandler handler;  // destroyed here, on the loop thread, after the lock
+  {
+    std::lock_guard lock(h->bridge->mutex_);
+    if (h->bridge->abandoned_ && h->bridge->handle_ == nullptr)
+      handler = std::move(h->bridge->error_handler_);
+  }
+  delete h;
 }
 
 void LoopBridge::start_spinning_locked() noexcept {
@@ -141,6 +149,14 @@ void LoopBridge::retire() noexcept {
   } else {
     uv_async_send(&handle_->async);
   }
+}
+
+void LoopBridge::abandon() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    abandoned_ = true;
+  }
+  retire();
 }
 
 void LoopBridge::set_error_handler(ErrorHandler handler) {

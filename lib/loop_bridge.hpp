@@ -56,6 +56,10 @@ class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
   void post(std::unique_ptr<Delivery> delivery) noexcept;
   /// Any thread: the connection is closed; close the handle once nothing is outstanding.
   void retire() noexcept;
+  /// Any thread: the connection itself is gone (nothing can be submitted any more): retires, and
+  /// the error handler, a user object, is destroyed on the loop thread once the handle closed,
+  /// rather than with the bridge, whose last owner may be the connection's exiting worker.
+  void abandon() noexcept;
   /// Any thread: replaces the handler for exceptions escaping deliveries.
   void set_error_handler(ErrorHandler handler);
 
@@ -80,6 +84,7 @@ class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
   std::size_t outstanding_ = 0;    // guarded: expected, not yet delivered
   AsyncHandle* handle_ = nullptr;  // guarded: the open handle, or null
   bool retired_ = false;           // guarded
+  bool abandoned_ = false;         // guarded
   // The idle handle is active. Written on the loop thread under the mutex; posters read it.
   std::atomic<bool> spinning_{false};
   std::uint64_t spin_deadline_ = 0;  // loop thread: when the current spin ends

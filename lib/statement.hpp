@@ -36,8 +36,9 @@ class Statement {
   /// sqlite3_stmt_readonly: true for statements that cannot change the database.
   [[nodiscard]] bool readonly() const noexcept;
 
-  /// Binds `params` (which must outlive the statement's next reset: text and blobs are bound
-  /// without copies). @throws ProgrammingError for a wrong count or a missing name.
+  /// Binds `params` (which must outlive the statement's next reset, and stay where it is: text
+  /// and blobs are bound without copies, and up to three values live inside the Params). @throws
+  /// ProgrammingError for a wrong count or a missing name.
   void bind(const Params& params);
   /// sqlite3_step: SQLITE_ROW, SQLITE_DONE, or an error code (the statement is then reset).
   int step() noexcept;

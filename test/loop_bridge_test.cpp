@@ -252,19 +252,21 @@ TEST_F(LoopBridgeTest, TimersFireDuringAnUnbrokenChainOfRoundTrips) {
   } tick;
   uv_timer_init(&loop_, &tick.timer);
   tick.timer.data = &tick;
-  uv_timer_start(&tick.timer, [](uv_timer_t* t) { static_cast<Tick*>(t->data)->fired = true; }, 1, 0);
+  uv_timer_start(
+      &tick.timer, [](uv_timer_t* t) { static_cast<Tick*>(t->data)->fired = true; }, 1, 0);
   constexpr int kCap = 2'000'000;  // about 4 s of round trips: far beyond a 1 ms timer
   int trips = 0;
   bool chain_done = false;
   std::function<void()> next = [&] {
-    db.call([](sqlite3*) { return 0; }, [&](std::exception_ptr e, int) {
-      EXPECT_FALSE(e);
-      if (!tick.fired && ++trips < kCap) {
-        next();
-      } else {
-        chain_done = true;
-      }
-    });
+    db.call([](sqlite3*) { return 0; },
+            [&](std::exception_ptr e, int) {
+              EXPECT_FALSE(e);
+              if (!tick.fired && ++trips < kCap) {
+                next();
+              } else {
+                chain_done = true;
+              }
+            });
   };
   next();
   ASSERT_TRUE(run_until([&] { return chain_done; }, 60s));
@@ -363,6 +365,36 @@ TEST_F(LoopBridgeTest, CallbackExceptionReachesTheErrorHandler) {
   ASSERT_TRUE(run_until([&] { return value == 42; }));
   EXPECT_TRUE(run_default_returns(&loop_, 3s));
   close(db);
+}
+
+// The error handler is a user object: a connection dropped while its loop handle is open (never
+// closed, callbacks just delivered) has it destroyed on the loop thread, before uv_run returns,
+// not later on whichever thread happens to release the bridge last (the exiting worker).
+TEST_F(LoopBridgeTest, ADroppedConnectionsErrorHandlerDiesOnTheLoopThread) {
+  struct Probe {
+    std::thread::id* died_on;
+    explicit Probe(std::thread::id* where) : died_on(where) {}
+    Probe(const Probe&) = delete;
+    Probe& operator=(const Probe&) = delete;
+    ~Probe() { *died_on = std::this_thread::get_id(); }
+  };
+  for (int round = 0; round < 5; ++round) {
+    std::thread::id died_on;
+    {
+      auto db = open();
+      auto probe = std::make_shared<Probe>(&died_on);
+      db.set_error_handler([probe](std::exception_ptr) {});
+      probe.reset();
+      bool delivered = false;
+      db.execute_fetchall("SELECT 1", [&](std::exception_ptr e, std::vector<Row>) {
+        EXPECT_FALSE(e);
+        delivered = true;
+      });
+      ASSERT_TRUE(run_until([&] { return delivered; }));
+    }  // dropped, never closed
+    EXPECT_TRUE(run_default_returns(&loop_, 10s));
+    EXPECT_EQ(died_on, std::this_thread::get_id()) << "round " << round;
+  }
 }
 
 TEST_F(LoopBridgeTest, DefaultErrorHandlerTerminates) {

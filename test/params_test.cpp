@@ -96,6 +96,18 @@ TEST_F(ParamsTest, ShortAndLongPositionalListsBindAlike) {
   EXPECT_NE(programming_error("SELECT ?, ?, ?, ?", {1, 2, 3}), "");
 }
 
+TEST(ParamsValue, AMovedFromParamsHasNoValues) {
+  for (Params made : {Params{1, "x"}, Params{1, 2, 3, 4}, Params{{"a", 1}}}) {
+    Params taken = std::move(made);
+    EXPECT_EQ(made.size(), 0U);  // NOLINT(bugprone-use-after-move): the state a move leaves
+    EXPECT_TRUE(made.positional().empty());
+    Params assigned;
+    assigned = std::move(taken);
+    EXPECT_EQ(taken.size(), 0U);  // NOLINT(bugprone-use-after-move)
+    EXPECT_GT(assigned.size(), 0U);
+  }
+}
+
 TEST(ParamsValue, EmptyIsPositionalAndEmpty) {
   Params p;
   EXPECT_FALSE(p.is_named());

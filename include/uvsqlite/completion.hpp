@@ -241,9 +241,9 @@ class MapCompletion final : public Completion<From> {
 
 /// A bounded spin for a future about to be handed out. Callers of the future form block on it
 /// next, and a blocked thread's wake-up (a halted vCPU on virtual machines) costs more than most
-/// jobs; so the submitting thread waits briefly (about 30 us at most, while the process has a
-/// spinning slot free and no other busy thread of the process shares its CPU) until
-/// `ready(state)` is true.
+/// jobs; so the submitting thread waits briefly (about 30 us at most, and only while the process
+/// has a spinning slot free) until `ready(state)` is true. It counts as busy on its CPU while it
+/// waits, so that a worker sharing that CPU sleeps rather than spin beside it.
 void wait_briefly(bool (*ready)(const void* state), const void* state) noexcept;
 
 /// The one mechanism: turns a completion token and a start function into the token's form.

@@ -324,7 +324,10 @@ class Connection : public detail::Executes<Connection> {
   /// The loop this connection completes on, or nullptr for a future-only connection.
   [[nodiscard]] uv_loop_s* loop() const noexcept;
   /// Replaces the handler for exceptions escaping this connection's callbacks on the loop
-  /// thread (default: print and std::terminate). An empty function restores the default.
+  /// thread (default: print and std::terminate). An empty function restores the default. The
+  /// handler is destroyed on the loop thread when the connection goes while its loop handle is
+  /// open (dropped with callbacks just delivered, or never closed); otherwise with the
+  /// connection's last handle.
   void set_error_handler(ErrorHandler handler) const;
 
   /// Same connection.
@@ -340,8 +343,7 @@ class Connection : public detail::Executes<Connection> {
   void start_executemany(SqlText sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
   void start_executemany(SqlText sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
   void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
-  void start_execute_fetchall(SqlText sql, Params params,
-                              detail::CompletionPtr<std::vector<Row>> c) const;
+  void start_execute_fetchall(SqlText sql, Params params, detail::CompletionPtr<std::vector<Row>> c) const;
   void start_execute_insert(SqlText sql, Params params,
                             detail::CompletionPtr<std::optional<std::int64_t>> c) const;
   void start_commit(detail::CompletionPtr<void> c) const;

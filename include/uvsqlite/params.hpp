@@ -62,6 +62,26 @@ class Params {
   Params(const std::map<std::string, Value>& named)  // NOLINT(google-explicit-constructor)
       : named_(named.begin(), named.end()), is_named_(true) {}
 
+  Params(const Params&) = default;
+  Params& operator=(const Params&) = default;
+  /// Leaves `other` without values.
+  Params(Params&& other) noexcept
+      : inline_(std::move(other.inline_)),
+        heap_(std::move(other.heap_)),
+        named_(std::move(other.named_)),
+        inline_size_(std::exchange(other.inline_size_, 0)),
+        is_named_(other.is_named_) {}
+  /// Leaves `other` without values.
+  Params& operator=(Params&& other) noexcept {
+    inline_ = std::move(other.inline_);
+    heap_ = std::move(other.heap_);
+    named_ = std::move(other.named_);
+    inline_size_ = std::exchange(other.inline_size_, 0);
+    is_named_ = other.is_named_;
+    return *this;
+  }
+  ~Params() = default;
+
   /// True when the values are named (a mapping), false for a positional list.
   [[nodiscard]] bool is_named() const noexcept { return is_named_; }
   /// The positional values (empty when named).
