@@ -34,7 +34,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   template <class T, class Work>
   void submit(CompletionPtr<T> completion, Work&& work) {
     if (!accept(completion)) return;
-    submit_internal(std::make_unique<TypedJob<T, std::decay_t<Work>>>(std::move(completion), bridge_,
+    submit_internal(std::make_unique<TypedJob<T, std::decay_t<Work>>>(std::move(completion), bridge_.get(),
                                                                       std::forward<Work>(work)));
   }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "intrusive_chain.hpp"
 #include "job.hpp"
 
 namespace uvsqlite::detail {
@@ -83,16 +84,7 @@ class JobQueue {
   // A marker no job can have as its address.
   static Job* closed() noexcept { return reinterpret_cast<Job*>(std::uintptr_t{1}); }
 
-  static Job* reverse(Job* head) noexcept {
-    Job* oldest_first = nullptr;
-    while (head != nullptr) {
-      Job* next = head->queue_next;
-      head->queue_next = oldest_first;
-      oldest_first = head;
-      head = next;
-    }
-    return oldest_first;
-  }
+  static Job* reverse(Job* head) noexcept { return oldest_first(head, &Job::queue_next); }
 
   // Alone on its cache line: the only line pushers and the worker both write.
   alignas(64) std::atomic<Job*> head_{nullptr};

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cpu_presence.hpp"
+#include "intrusive_chain.hpp"
 #include "spin.hpp"
 #include "uvsqlite/errors.hpp"
 
@@ -239,14 +240,7 @@ void LoopBridge::drain() {
         return;
       }
     }
-    // Oldest first, as posted.
-    Delivery* oldest = nullptr;
-    while (newest != nullptr) {
-      Delivery* next = newest->posted_next;
-      newest->posted_next = oldest;
-      oldest = newest;
-      newest = next;
-    }
+    Delivery* oldest = oldest_first(newest, &Delivery::posted_next);  // as posted
     // Deliver without the lock: callbacks submit new work and may retire the connection.
     delivered = 0;
     while (oldest != nullptr) {

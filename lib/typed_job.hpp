@@ -42,8 +42,8 @@ class ThroughLoop final : public Completion<T> {
 template <class T, class Work>
 class TypedJob final : public Job {
  public:
-  TypedJob(CompletionPtr<T> completion, std::shared_ptr<LoopBridge> bridge, Work work)
-      : completion_(std::move(completion)), bridge_(std::move(bridge)), work_(std::move(work)) {}
+  TypedJob(CompletionPtr<T> completion, LoopBridge* bridge, Work work)
+      : completion_(std::move(completion)), bridge_(bridge), work_(std::move(work)) {}
 
   void run(Session& session) noexcept override {
     Outcome<T> outcome;
@@ -71,19 +71,20 @@ class TypedJob final : public Job {
   void deliver() override { completion_->deliver(); }
 
  protected:
-  // A loop form's job goes to the loop with its settled completion; a future's stays. The
-  // bridge outlives the post: the worker running this job holds it, as does the connection of
-  // a submitter failing it.
+  // A loop form's job goes to the loop with its settled completion; a future's stays.
   std::unique_ptr<Job> travel(std::unique_ptr<Job> self) noexcept override {
     if (!completion_->on_loop()) return self;
-    LoopBridge* bridge = bridge_.get();
-    bridge->post(std::move(self));
+    bridge_->post(std::move(self));  // read before the call: the job may be gone during it
     return nullptr;
   }
 
  private:
   CompletionPtr<T> completion_;
-  std::shared_ptr<LoopBridge> bridge_;  // null for a future-only connection
+  // Borrowed (null for a future-only connection). The bridge is owned by the connection, its
+  // open loop handle and its worker; it outlives every post: the worker running this job holds
+  // it, as does the connection of a submitter failing it, and the open handle holds it until
+  // every posted job was delivered.
+  LoopBridge* bridge_;
   Work work_;
 };
 

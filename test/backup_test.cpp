@@ -73,16 +73,8 @@ class Recorder {
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
-/// A test coroutine: starts eagerly, frees its frame when it finishes.
-struct Task {
-  struct promise_type {
-    Task get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { std::terminate(); }
-  };
-};
+/// A test coroutine: an exception escaping it ends the program.
+using Task = uvsqlite::test::BasicTask<&uvsqlite::test::terminate_on_escape>;
 
 constexpr int kRows = 3000;
 

@@ -26,16 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kClosedMessage = "closed database";
 
-/// A fire-and-forget coroutine: runs eagerly, frees itself at the end.
-struct Task {
-  struct promise_type {
-    Task get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { ADD_FAILURE() << "exception escaped a test coroutine"; }
-  };
-};
+/// A fire-and-forget coroutine: an exception escaping it is a test failure.
+using Task = BasicTask<&fail_on_escape>;
 
 /// The exception a future completes with (null on success).
 void expect_closed(const std::exception_ptr& error) { expect_error<ProgrammingError>(error, kClosedMessage); }

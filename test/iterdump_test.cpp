@@ -307,16 +307,8 @@ const std::string kEverythingSql =
 
 // ---------------------------------------------------------------------------------------------
 
-/// A test coroutine: starts eagerly, frees its frame when it finishes.
-struct Task {
-  struct promise_type {
-    Task get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { std::terminate(); }
-  };
-};
+/// A test coroutine: an exception escaping it ends the program.
+using Task = uvsqlite::test::BasicTask<&uvsqlite::test::terminate_on_escape>;
 
 /// What the streamed form delivered.
 struct Stream {

@@ -307,6 +307,17 @@ std::string OomTest::fresh(const std::string& name) const {
   return path;
 }
 
+OomTest::Iterated OomTest::iterate(Cursor& cursor) {
+  Iterated out;
+  cursor.each([&](Row row) { out.rows.push_back(std::move(row)); },
+              [&](std::exception_ptr e) {
+                out.error = e;
+                out.finished = true;
+              });
+  run_until([&] { return out.finished; }, kHangLimit);
+  return out;
+}
+
 void OomTest::expect_no_worker_left() const {
   for (int i = 0; i < 400 && thread_count() > threads_before_; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -219,6 +219,15 @@ class OomTest : public LoopTest, public ::testing::WithParamInterface<FailMode> 
   /// the run gone), waiting a little for threads on their way out.
   void expect_no_worker_left() const;
 
+  /// What iterating a cursor with each() to its end gave: the rows, the error it ended with.
+  struct Iterated {
+    bool finished = false;  // false: still running after kHangLimit
+    std::vector<Row> rows;
+    std::exception_ptr error;
+  };
+  /// Runs the loop while `cursor.each()` delivers every row.
+  Iterated iterate(Cursor& cursor);
+
  private:
   std::size_t threads_before_ = 0;
   // The sweeps commit thousands of times: in memory (tmpfs) when the machine has it, since an

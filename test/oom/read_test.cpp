@@ -43,16 +43,9 @@ TEST_P(ReadOomTest, FetchesReturnTheStoredRowsOrFail) {
 
       auto iterated = settle(db.execute(kSelect));
       if (failures.check(iterated.error, "execute(SELECT) to iterate")) {
-        std::vector<Row> rows;
-        bool done = false;
-        std::exception_ptr error;
-        iterated.value->each([&](Row row) { rows.push_back(std::move(row)); },
-                             [&](std::exception_ptr e) {
-                               error = e;
-                               done = true;
-                             });
-        ASSERT_TRUE(run_until([&] { return done; }, kHangLimit)) << "each() never finished";
-        if (failures.check(error, "each")) expect_rows(rows, records, "each");
+        const Iterated each = iterate(*iterated.value);
+        ASSERT_TRUE(each.finished) << "each() never finished";
+        if (failures.check(each.error, "each")) expect_rows(each.rows, records, "each");
       }
       close(db);
     }

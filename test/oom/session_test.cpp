@@ -53,16 +53,9 @@ TEST_P(SessionOomTest, EveryStepSucceedsOrFailsCleanly) {
 
               auto cursor = settle(db.value->execute(kSelect));
               if (failures.check(cursor.error, "execute(SELECT)")) {
-                std::vector<Row> iterated;
-                bool done = false;
-                std::exception_ptr error;
-                cursor.value->each([&](Row row) { iterated.push_back(std::move(row)); },
-                                   [&](std::exception_ptr e) {
-                                     error = e;
-                                     done = true;
-                                   });
-                ASSERT_TRUE(run_until([&] { return done; }, kHangLimit)) << "each() never finished";
-                if (failures.check(error, "each") && known) expect_rows(iterated, stored, "each");
+                const Iterated each = iterate(*cursor.value);
+                ASSERT_TRUE(each.finished) << "each() never finished";
+                if (failures.check(each.error, "each") && known) expect_rows(each.rows, stored, "each");
               }
               auto dump = settle(db.value->iterdump());
               if (failures.check(dump.error, "iterdump")) {

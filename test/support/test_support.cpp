@@ -11,6 +11,12 @@
 
 namespace uvsqlite::test {
 
+void keep_escaped() noexcept { escaped_from_task() = std::current_exception(); }
+
+void fail_on_escape() noexcept { ADD_FAILURE() << "exception escaped a test coroutine"; }
+
+void terminate_on_escape() noexcept { std::terminate(); }
+
 std::exception_ptr& escaped_from_task() {
   static std::exception_ptr escaped;
   return escaped;

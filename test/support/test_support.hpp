@@ -73,16 +73,27 @@ class LoopTest : public ::testing::Test {
 std::exception_ptr& escaped_from_task();
 
 /// A fire-and-forget coroutine for the awaitable form: starts eagerly and frees its frame when
-/// it finishes; an exception that escapes it is kept in escaped_from_task().
-struct Task {
+/// it finishes; an exception that escapes it goes to `on_escape` (inside the catch).
+template <void (*on_escape)() noexcept>
+struct BasicTask {
   struct promise_type {
-    Task get_return_object() noexcept { return {}; }
+    BasicTask get_return_object() noexcept { return {}; }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }
     void return_void() noexcept {}
-    void unhandled_exception() noexcept { escaped_from_task() = std::current_exception(); }
+    void unhandled_exception() noexcept { on_escape(); }
   };
 };
+
+/// Keeps the escaping exception in escaped_from_task().
+void keep_escaped() noexcept;
+/// A test failure: the coroutine was not to throw.
+void fail_on_escape() noexcept;
+/// std::terminate, as an exception escaping a plain function's noexcept would.
+[[noreturn]] void terminate_on_escape() noexcept;
+
+/// The tests' usual Task: an escaped exception is kept for the test to look at.
+using Task = BasicTask<&keep_escaped>;
 
 /// Number of threads of this process (from /proc/self/task).
 std::size_t thread_count();
