@@ -54,6 +54,7 @@ class Worker {
   void run();
   void spin_for_work(CpuPresence& here) const noexcept;
   void wake() noexcept;
+  void sleep_until_work();
   void release_finished() noexcept;
 
   std::unique_ptr<Session> session_;  // touched by the thread only
