@@ -21,6 +21,14 @@ constexpr std::uint64_t kSliceNanoseconds = 2'000;
 // The longest one idle callback delivers and waits for chained completions before it lets the
 // loop poll for I/O and run timers.
 constexpr std::uint64_t kTurnNanoseconds = 50'000;
+
+// With more completions than this outstanding, the loop thread looks for them less often (every
+// 2-3 us rather than every few ns): each look takes the cache line the worker's next post must
+// take back (a cross-core miss per operation), which costs the worker more than the wait costs a
+// caller awaiting many results. Measured on W3p (10,000 pipelined inserts): 0.645 -> 0.693 of
+// raw SQLite, medians of 6 runs; intervals of 6 and 12 us gained nothing more.
+constexpr std::size_t kPatientBacklog = 16;
+constexpr int kPatientPauses = 250;
 }  // namespace
 
 // The uv handles and the reference that keeps the bridge alive until both close callbacks ran.
@@ -121,6 +129,7 @@ void LoopBridge::expect() {
     return;
   }
   if (here) {
+    backlog_ = outstanding_;
     if (outstanding_ == 1) uv_ref(reinterpret_cast<uv_handle_t*>(&handle_->async));
     // The caller will most likely wait for this job next: be spinning when it completes.
     start_spinning_locked();
@@ -190,7 +199,13 @@ void LoopBridge::spin() {
   const CpuPresence here;  // a worker that shares this CPU then sleeps rather than spin
   for (;;) {
     const auto has_posts = [&] { return posted_.load(std::memory_order_acquire) != nullptr; };
-    spin_until(slot, std::min(spin_deadline_, turn_end), has_posts);
+    const bool patient = backlog_ > kPatientBacklog;
+    spin_until(slot, std::min(spin_deadline_, turn_end), [&] {
+      if (patient) {
+        for (int i = 0; i < kPatientPauses; ++i) cpu_relax();
+      }
+      return has_posts();
+    });
     if (has_posts()) {
       drain();
       // spinning_ is written on this thread only.
@@ -220,6 +235,7 @@ void LoopBridge::drain() {
     if (newest == nullptr || delivered != 0) {
       std::lock_guard lock(mutex_);
       outstanding_ -= delivered;
+      backlog_ = outstanding_;
       // Nothing posted (a post from now on finds the loop spinning, or signals it): settle the
       // handle's state for what is still outstanding.
       if (newest == nullptr) {

@@ -88,6 +88,7 @@ class LoopBridge : public std::enable_shared_from_this<LoopBridge> {
   // The idle handle is active. Written on the loop thread under the mutex; posters read it.
   std::atomic<bool> spinning_{false};
   std::uint64_t spin_deadline_ = 0;  // loop thread: when the current spin ends
+  std::size_t backlog_ = 0;          // loop thread: outstanding_ when it last changed here
   bool deadline_stale_ = false;      // loop thread: a new wait began; spin() restarts the clock
   ErrorHandler error_handler_;       // guarded
   // Posted deliveries, newest first (owned). Alone on its line: the one line posters write.

@@ -298,6 +298,30 @@ TEST_F(LoopBridgeTest, JobLongerThanTheSpinStillWakesTheLoop) {
   close(db);
 }
 
+// With many completions outstanding the loop looks for them less often; when the jobs then take
+// longer than its spin, it still blocks and is woken for each, in order.
+TEST_F(LoopBridgeTest, ABacklogOfSlowJobsStillWakesTheLoopInOrder) {
+  auto db = open();
+  constexpr int kJobs = 24;  // beyond the backlog at which the loop looks less often
+  std::vector<int> order;
+  for (int i = 0; i < kJobs; ++i) {
+    db.call(
+        [i](sqlite3*) {
+          if (i % 4 == 0) std::this_thread::sleep_for(5ms);
+          return i;
+        },
+        [&](std::exception_ptr e, int v) {
+          EXPECT_FALSE(e);
+          order.push_back(v);
+        });
+  }
+  EXPECT_TRUE(run_default_returns(&loop_, 10s));
+  std::vector<int> expected(kJobs);
+  for (int i = 0; i < kJobs; ++i) expected[i] = i;
+  EXPECT_EQ(order, expected);
+  close(db);
+}
+
 // Several connections on one loop, each with its own chain of round trips: a bridge waiting for
 // its completion never starves another's.
 TEST_F(LoopBridgeTest, ChainsOnSeveralConnectionsAllFinish) {
