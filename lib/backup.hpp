@@ -17,6 +17,6 @@ namespace uvsqlite::detail {
 /// null, into the raw handle `raw_target` (which the caller keeps idle meanwhile).
 void start_backup(const std::shared_ptr<ConnectionCore>& source,
                   const std::shared_ptr<ConnectionCore>& target, sqlite3* raw_target, BackupOptions options,
-                  CompletionPtr<void> completion);
+                  PendingCompletion<void> completion);
 
 }  // namespace uvsqlite::detail

@@ -13,24 +13,28 @@
 
 namespace uvsqlite {
 
-using detail::CompletionPtr;
 using detail::ConnectionCore;
 using detail::CursorCore;
 using detail::ParamsSequence;
+using detail::PendingCompletion;
 using detail::Session;
 
 namespace {
 constexpr const char* kNoConnection = "Cannot operate on a closed database.";
 }
 
-void detail::start_connect(uv_loop_s* loop, std::string path, Options options, CompletionPtr<Connection> c) {
+void detail::start_connect(uv_loop_s* loop, std::string path, Options options,
+                           PendingCompletion<Connection> c) {
   if (c->on_loop() && loop == nullptr) {
     throw ProgrammingError("connect without a loop: only the future form is available");
   }
   auto core = std::make_shared<ConnectionCore>(loop, std::move(path), std::move(options));
   // With a loop, even the future form passes through the bridge (its promise is still fulfilled
   // on the worker): if the open fails, the loop then runs once more and closes the handle.
-  if (loop != nullptr && !c->on_loop()) c = std::make_unique<detail::ThroughLoop<Connection>>(std::move(c));
+  if (loop != nullptr && !c->on_loop()) {
+    c = PendingCompletion<Connection>(
+        std::make_unique<detail::ThroughLoop<Connection>>(std::move(c).to_heap()));
+  }
   core->submit<Connection>(std::move(c), [core](Session& s) {
     try {
       s.open();
@@ -44,7 +48,7 @@ void detail::start_connect(uv_loop_s* loop, std::string path, Options options, C
   });
 }
 
-void Connection::start_execute(SqlText sql, Params params, CompletionPtr<Cursor> c) const {
+void Connection::start_execute(SqlText sql, Params params, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<Cursor>(std::move(c), [core = core_->shared_from_this(), sql = std::move(sql),
                                        params = std::move(params)](Session& s) mutable {
@@ -57,7 +61,7 @@ void Connection::start_execute(SqlText sql, Params params, CompletionPtr<Cursor>
 namespace {
 
 // Both executemany() forms: a new cursor runs the rows.
-void submit_executemany(ConnectionCore& core, SqlText sql, ParamsSequence rows, CompletionPtr<Cursor> c) {
+void submit_executemany(ConnectionCore& core, SqlText sql, ParamsSequence rows, PendingCompletion<Cursor> c) {
   core.submit<Cursor>(std::move(c), [core = core.shared_from_this(), sql = std::move(sql),
                                      rows = std::move(rows)](Session& s) mutable {
     auto cursor = std::make_shared<CursorCore>(core);
@@ -68,17 +72,17 @@ void submit_executemany(ConnectionCore& core, SqlText sql, ParamsSequence rows, 
 
 }  // namespace
 
-void Connection::start_executemany(SqlText sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
+void Connection::start_executemany(SqlText sql, std::vector<Params> seq, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   submit_executemany(*core_, std::move(sql), ParamsSequence(std::move(seq)), std::move(c));
 }
 
-void Connection::start_executemany(SqlText sql, ParamsSource next, CompletionPtr<Cursor> c) const {
+void Connection::start_executemany(SqlText sql, ParamsSource next, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   submit_executemany(*core_, std::move(sql), ParamsSequence(std::move(next)), std::move(c));
 }
 
-void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c) const {
+void Connection::start_executescript(std::string script, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<Cursor>(std::move(c),
                         [core = core_->shared_from_this(), script = std::move(script)](Session& s) {
@@ -89,7 +93,7 @@ void Connection::start_executescript(std::string script, CompletionPtr<Cursor> c
 }
 
 void Connection::start_execute_fetchall(SqlText sql, Params params,
-                                        CompletionPtr<std::vector<Row>> c) const {
+                                        PendingCompletion<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::vector<Row>>(
       std::move(c),
@@ -98,7 +102,7 @@ void Connection::start_execute_fetchall(SqlText sql, Params params,
 }
 
 void Connection::start_execute_insert(SqlText sql, Params params,
-                                      CompletionPtr<std::optional<std::int64_t>> c) const {
+                                      PendingCompletion<std::optional<std::int64_t>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::optional<std::int64_t>>(std::move(c), [sql = std::move(sql),
                                                             params = std::move(params)](Session& s) {
@@ -110,35 +114,36 @@ void Connection::start_execute_insert(SqlText sql, Params params,
   });
 }
 
-void Connection::start_commit(CompletionPtr<void> c) const {
+void Connection::start_commit(PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [](Session& s) { s.commit(); });
 }
 
-void Connection::start_rollback(CompletionPtr<void> c) const {
+void Connection::start_rollback(PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [](Session& s) { s.rollback(); });
 }
 
-void Connection::start_close(CompletionPtr<void> c) const {
+void Connection::start_close(PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit_close(std::move(c));
 }
 
-void Connection::start_cursor(CompletionPtr<Cursor> c) const {
+void Connection::start_cursor(PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<Cursor>(std::move(c), [core = core_->shared_from_this()](Session& /*s*/) {
     return Cursor(std::make_shared<CursorCore>(core));
   });
 }
 
-void Connection::start_set_isolation_level(std::optional<std::string> level, CompletionPtr<void> c) const {
+void Connection::start_set_isolation_level(std::optional<std::string> level,
+                                           PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [level = std::move(level)](Session& s) { s.set_isolation_level(level); });
 }
 
 void Connection::start_call(std::unique_ptr<detail::WorkCompletion<sqlite3*>> work) const {
-  CompletionPtr<void> c(std::move(work));
+  PendingCompletion<void> c(std::move(work));
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   // The work lives in the completion, which the job owns while the work runs.
   auto* user = static_cast<detail::WorkCompletion<sqlite3*>*>(c.get());
@@ -146,7 +151,7 @@ void Connection::start_call(std::unique_ptr<detail::WorkCompletion<sqlite3*>> wo
 }
 
 void Connection::start_create_function(std::string name, int num_params, ScalarFunction fn,
-                                       bool deterministic, CompletionPtr<void> c) const {
+                                       bool deterministic, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [name = std::move(name), num_params, fn = std::move(fn),
                                      deterministic](Session& s) mutable {
@@ -155,7 +160,7 @@ void Connection::start_create_function(std::string name, int num_params, ScalarF
 }
 
 void Connection::start_create_aggregate(std::string name, int num_params, AggregateFactory factory,
-                                        CompletionPtr<void> c) const {
+                                        PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c),
                       [name = std::move(name), num_params, factory = std::move(factory)](Session& s) mutable {
@@ -163,35 +168,35 @@ void Connection::start_create_aggregate(std::string name, int num_params, Aggreg
                       });
 }
 
-void Connection::start_create_collation(std::string name, Collation fn, CompletionPtr<void> c) const {
+void Connection::start_create_collation(std::string name, Collation fn, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [name = std::move(name), fn = std::move(fn)](Session& s) mutable {
     detail::create_collation(s, name, std::move(fn));
   });
 }
 
-void Connection::start_set_progress_handler(ProgressHandler fn, int n, CompletionPtr<void> c) const {
+void Connection::start_set_progress_handler(ProgressHandler fn, int n, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [fn = std::move(fn), n](Session& s) mutable {
     s.hooks().set_progress_handler(s.db(), std::move(fn), n);
   });
 }
 
-void Connection::start_set_trace_callback(TraceCallback fn, CompletionPtr<void> c) const {
+void Connection::start_set_trace_callback(TraceCallback fn, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [fn = std::move(fn)](Session& s) mutable {
     s.hooks().set_trace_callback(s.db(), std::move(fn));
   });
 }
 
-void Connection::start_set_authorizer(Authorizer fn, CompletionPtr<void> c) const {
+void Connection::start_set_authorizer(Authorizer fn, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [fn = std::move(fn)](Session& s) mutable {
     s.hooks().set_authorizer(s.db(), std::move(fn));
   });
 }
 
-void Connection::start_enable_load_extension(bool enabled, CompletionPtr<void> c) const {
+void Connection::start_enable_load_extension(bool enabled, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [enabled](Session& s) {
     s.check(sqlite3_enable_load_extension(s.db(), enabled ? 1 : 0));
@@ -199,7 +204,7 @@ void Connection::start_enable_load_extension(bool enabled, CompletionPtr<void> c
 }
 
 void Connection::start_load_extension(std::string path, std::string entry_point,
-                                      CompletionPtr<void> c) const {
+                                      PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(
       std::move(c), [path = std::move(path), entry_point = std::move(entry_point)](Session& s) {
@@ -213,7 +218,7 @@ void Connection::start_load_extension(std::string path, std::string entry_point,
       });
 }
 
-void Connection::start_iterdump(CompletionPtr<std::vector<std::string>> c) const {
+void Connection::start_iterdump(PendingCompletion<std::vector<std::string>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::vector<std::string>>(std::move(c), [](Session& s) {
     detail::Dump dump;
@@ -257,7 +262,7 @@ std::shared_ptr<detail::Dump> Connection::new_dump() const {
 }
 
 void Connection::start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,
-                                  CompletionPtr<std::vector<std::string>> c) const {
+                                  PendingCompletion<std::vector<std::string>> c) const {
   if (!core_ || !dump) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::vector<std::string>>(std::move(c), [dump = std::move(dump), max_lines](Session& s) {
     std::vector<std::string> lines;
@@ -272,7 +277,7 @@ void Connection::start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_
 }
 
 void Connection::start_backup(Connection target, sqlite3* raw_target, BackupOptions options,
-                              CompletionPtr<void> c) const {
+                              PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   std::shared_ptr<ConnectionCore> target_core;
   if (raw_target == nullptr) {
@@ -283,7 +288,7 @@ void Connection::start_backup(Connection target, sqlite3* raw_target, BackupOpti
   detail::start_backup(core_->shared_from_this(), target_core, raw_target, std::move(options), std::move(c));
 }
 
-void Connection::start_set_text_factory(TextFactory factory, CompletionPtr<void> c) const {
+void Connection::start_set_text_factory(TextFactory factory, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<void>(std::move(c), [factory = std::move(factory)](Session& s) mutable {
     s.text_factory() = std::move(factory);

@@ -51,7 +51,7 @@ void ConnectionCore::expect_loop() {
   bridge_->expect();
 }
 
-void ConnectionCore::submit_close(CompletionPtr<void> completion) {
+void ConnectionCore::submit_close(PendingCompletion<void> completion) {
   if (completion->on_loop()) expect_loop();
   if (worker_->is_current_thread()) {
     // close() from inside a SQL function or hook: the statement that called it is still running.
@@ -61,10 +61,11 @@ void ConnectionCore::submit_close(CompletionPtr<void> completion) {
     finish(completion, std::move(outcome), bridge_.get());
     return;
   }
+  std::unique_ptr<Job> close = make_close_job(std::move(completion).to_heap(), bridge_, worker_);
   // Close the loop handle as soon as nothing is outstanding; from the loop thread this happens
   // now when close() is awaited through a future, so the loop can finish.
   if (bridge_) bridge_->retire();
-  submit_internal(make_close_job(std::move(completion), bridge_, worker_));
+  submit_internal(std::move(close));
 }
 
 void ConnectionCore::interrupt() const {

@@ -32,10 +32,10 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// Any thread: queues `work` (callable as T(Session&)) with `completion`.
   /// @throws ProgrammingError at once for a loop form on a connection without a loop.
   template <class T, class Work>
-  void submit(CompletionPtr<T> completion, Work&& work) {
+  void submit(PendingCompletion<T> completion, Work&& work) {
     if (!accept(completion)) return;
-    submit_internal(std::make_unique<TypedJob<T, std::decay_t<Work>>>(std::move(completion), bridge_.get(),
-                                                                      std::forward<Work>(work)));
+    submit_internal(
+        TypedJob<T, std::decay_t<Work>>::make(completion, bridge_.get(), std::forward<Work>(work)));
   }
 
   /// Any thread, before queueing a job for `completion`: a loop form is counted as outstanding
@@ -44,7 +44,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// this connection, whose blocking get() would wait on the very thread that must fulfil it
   /// (directly or through the hold), is failed at once and false returned.
   template <class T>
-  bool accept(CompletionPtr<T>& completion) {
+  bool accept(PendingCompletion<T>& completion) {
     if (completion->on_loop()) {
       expect_loop();
       return true;
@@ -70,7 +70,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   }
 
   /// Any thread: queues close().
-  void submit_close(CompletionPtr<void> completion);
+  void submit_close(PendingCompletion<void> completion);
 
   [[nodiscard]] const Options& options() const noexcept { return options_; }
   [[nodiscard]] uv_loop_t* loop() const noexcept { return bridge_ ? bridge_->loop() : nullptr; }
@@ -99,7 +99,7 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
 /// Fails `completion` at once through its own form, for an operation on a handle that belongs
 /// to no connection. Loop forms have no loop to run on: they throw ProgrammingError.
 template <class T>
-void fail_unbound(CompletionPtr<T>& completion, const char* message) {
+void fail_unbound(PendingCompletion<T>& completion, const char* message) {
   if (completion->on_loop()) throw ProgrammingError(message);
   Outcome<T> outcome;
   outcome.error = std::make_exception_ptr(ProgrammingError(message));

@@ -8,9 +8,9 @@
 
 namespace uvsqlite {
 
-using detail::CompletionPtr;
 using detail::CursorCore;
 using detail::ParamsSequence;
+using detail::PendingCompletion;
 using detail::Session;
 
 namespace {
@@ -20,7 +20,7 @@ constexpr const char* kNoCursor = "Cannot operate on a closed cursor.";
 Cursor::Cursor(std::shared_ptr<detail::CursorCore> core)
     : core_(std::move(core)), connection_(core_ ? core_->connection()->front() : nullptr) {}
 
-void Cursor::start_execute(SqlText sql, Params params, CompletionPtr<Cursor> c) const {
+void Cursor::start_execute(SqlText sql, Params params, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<Cursor>(
       std::move(c), [self = core_, sql = std::move(sql), params = std::move(params)](Session& s) mutable {
@@ -33,7 +33,7 @@ namespace {
 
 // Both executemany() forms: the cursor runs the rows itself.
 void submit_executemany(const std::shared_ptr<CursorCore>& cursor, SqlText sql, ParamsSequence rows,
-                        CompletionPtr<Cursor> c) {
+                        PendingCompletion<Cursor> c) {
   cursor->connection()->submit<Cursor>(
       std::move(c), [self = cursor, sql = std::move(sql), rows = std::move(rows)](Session& s) mutable {
         self->executemany(s, sql, rows);
@@ -43,17 +43,17 @@ void submit_executemany(const std::shared_ptr<CursorCore>& cursor, SqlText sql, 
 
 }  // namespace
 
-void Cursor::start_executemany(SqlText sql, std::vector<Params> seq, CompletionPtr<Cursor> c) const {
+void Cursor::start_executemany(SqlText sql, std::vector<Params> seq, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   submit_executemany(core_, std::move(sql), ParamsSequence(std::move(seq)), std::move(c));
 }
 
-void Cursor::start_executemany(SqlText sql, ParamsSource next, CompletionPtr<Cursor> c) const {
+void Cursor::start_executemany(SqlText sql, ParamsSource next, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   submit_executemany(core_, std::move(sql), ParamsSequence(std::move(next)), std::move(c));
 }
 
-void Cursor::start_executescript(std::string script, CompletionPtr<Cursor> c) const {
+void Cursor::start_executescript(std::string script, PendingCompletion<Cursor> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<Cursor>(std::move(c), [self = core_, script = std::move(script)](Session& s) {
     self->executescript(s, script);
@@ -61,7 +61,7 @@ void Cursor::start_executescript(std::string script, CompletionPtr<Cursor> c) co
   });
 }
 
-void Cursor::start_fetchone(CompletionPtr<std::optional<Row>> c) const {
+void Cursor::start_fetchone(PendingCompletion<std::optional<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<std::optional<Row>>(
       std::move(c), [self = core_, storage = detail::RowStorage::prepare()](Session& s) mutable {
@@ -70,7 +70,7 @@ void Cursor::start_fetchone(CompletionPtr<std::optional<Row>> c) const {
       });
 }
 
-void Cursor::start_fetchmany(std::size_t size, CompletionPtr<std::vector<Row>> c) const {
+void Cursor::start_fetchmany(std::size_t size, PendingCompletion<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   // The rows are made in memory allocated here, on the thread that will most likely free them.
   core_->connection()->submit<std::vector<Row>>(
@@ -78,18 +78,18 @@ void Cursor::start_fetchmany(std::size_t size, CompletionPtr<std::vector<Row>> c
                         Session& s) mutable { return self->fetchmany(s, size, std::move(storage)); });
 }
 
-void Cursor::start_fetchall(CompletionPtr<std::vector<Row>> c) const {
+void Cursor::start_fetchall(PendingCompletion<std::vector<Row>> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<std::vector<Row>>(std::move(c),
                                                 [self = core_](Session& s) { return self->fetchall(s); });
 }
 
-void Cursor::start_close(CompletionPtr<void> c) const {
+void Cursor::start_close(PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<void>(std::move(c), [self = core_](Session& s) { self->close(s); });
 }
 
-void Cursor::start_set_text_factory(TextFactory factory, CompletionPtr<void> c) const {
+void Cursor::start_set_text_factory(TextFactory factory, PendingCompletion<void> c) const {
   if (!core_) return detail::fail_unbound(c, kNoCursor);
   core_->connection()->submit<void>(std::move(c),
                                     [self = core_, factory = std::move(factory)](Session&) mutable {

@@ -25,6 +25,19 @@ void finish(CompletionPtr<T>& completion, Outcome<T>&& outcome, LoopBridge* brid
   }
 }
 
+/// The same for a completion no job took: a loop form moves to the heap first, since it outlives
+/// the initiating call. @throws std::bad_alloc (then nothing was settled)
+template <class T>
+void finish(PendingCompletion<T>& completion, Outcome<T>&& outcome, LoopBridge* bridge) {
+  if (completion->on_loop()) {
+    CompletionPtr<T> owned = std::move(completion).to_heap();
+    finish(owned, std::move(outcome), bridge);
+    return;
+  }
+  completion->settle(std::move(outcome));
+  completion.reset();
+}
+
 /// Passes a completion through the loop bridge whatever its form: settled as `inner` is, then
 /// delivered (as `inner` would be, a no-op for a future) on the loop thread.
 template <class T>
@@ -39,11 +52,49 @@ class ThroughLoop final : public Completion<T> {
 };
 
 /// `Work` is callable as `T(Session&)` and runs on the worker against an open session.
+///
+/// One allocation per operation: a completion still in the initiating call's frame moves into
+/// the job's own block, right after the job (see PendingCompletion); one on the heap is adopted.
 template <class T, class Work>
 class TypedJob final : public Job {
  public:
-  TypedJob(CompletionPtr<T> completion, LoopBridge* bridge, Work work)
-      : completion_(std::move(completion)), bridge_(bridge), work_(std::move(work)) {}
+  /// The job for `work`, taking `completion` in. @throws what allocating or moving `work` throws
+  /// (`completion` is then untouched)
+  template <class W>
+  static std::unique_ptr<Job> make(PendingCompletion<T>& completion, LoopBridge* bridge, W&& work) {
+    const std::size_t tail = completion.footprint();
+    std::unique_ptr<TypedJob> job(new (Tail{tail}) TypedJob(bridge, std::forward<W>(work)));
+    job->in_place_ = tail != 0;
+    job->completion_ = completion.take(reinterpret_cast<char*>(job.get()) + tail_offset());
+    return job;
+  }
+
+  /// Where a completion moved in starts: after the job, aligned as operator new aligns.
+  static constexpr std::size_t tail_offset() noexcept {
+    constexpr std::size_t align = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+    return (sizeof(TypedJob) + align - 1) / align * align;
+  }
+
+  TypedJob(const TypedJob&) = delete;
+  TypedJob& operator=(const TypedJob&) = delete;
+  ~TypedJob() override {
+    if (in_place_) {
+      completion_->~Completion<T>();
+    } else {
+      delete completion_;
+    }
+  }
+
+  // One block holds the job and, after it, the completion moved in: a new-expression with the
+  // tail's size, and the matching deletes.
+  struct Tail {
+    std::size_t bytes;
+  };
+  static void* operator new(std::size_t /*size*/, Tail tail) {
+    return ::operator new(tail_offset() + tail.bytes);
+  }
+  static void operator delete(void* block, Tail /*tail*/) noexcept { ::operator delete(block); }
+  static void operator delete(void* block) noexcept { ::operator delete(block); }
 
   void run(Session& session) noexcept override {
     Outcome<T> outcome;
@@ -79,7 +130,11 @@ class TypedJob final : public Job {
   }
 
  private:
-  CompletionPtr<T> completion_;
+  template <class W>
+  TypedJob(LoopBridge* bridge, W&& work) : bridge_(bridge), work_(std::forward<W>(work)) {}
+
+  Completion<T>* completion_ = nullptr;  // owned: in this block (in_place_), or on the heap
+  bool in_place_ = false;
   // Borrowed (null for a future-only connection). The bridge is owned by the connection, its
   // open loop handle and its worker; it outlives every post: the worker running this job holds
   // it, as does the connection of a submitter failing it, and the open handle holds it until

@@ -17,11 +17,13 @@
 
 #include <chrono>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <future>
 #include <memory>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -94,18 +96,121 @@ class Completion : public Delivery {
   /// Worker thread (or the submitting thread for a job that never reached a worker).
   virtual void settle(Outcome<T>&& outcome) noexcept = 0;
 
+  /// The bytes relocate() needs (the dynamic type's size), or 0 when it cannot move.
+  [[nodiscard]] virtual std::size_t footprint() const noexcept { return 0; }
+  /// Move-constructs this completion at `where` (footprint() bytes, aligned as operator new
+  /// aligns) and returns the new one; this one is left moved-from, for its owner to destroy.
+  /// Only called when footprint() is not 0.
+  virtual Completion* relocate(void* where) noexcept { return static_cast<Completion*>(where); }
+
+ protected:
+  // For relocate(): a moved completion is not in any bridge's list.
+  Completion(Completion&& other) noexcept : Delivery(), on_loop_(other.on_loop_) {}
+
  private:
   bool on_loop_;
 };
 
+/// A completion on the heap, owned.
 template <class T>
 using CompletionPtr = std::unique_ptr<Completion<T>>;
 
+/// True when a completion of type C may live in the initiating call's frame and be moved into
+/// the job's own allocation (see PendingCompletion).
+template <class C>
+inline constexpr bool relocatable_v = std::is_nothrow_move_constructible_v<C> &&
+                                      alignof(C) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+
+/// Gives `Derived` (a final completion of T) its footprint() and relocate().
+template <class Derived, class T>
+class Relocatable : public Completion<T> {
+ public:
+  using Completion<T>::Completion;
+  [[nodiscard]] std::size_t footprint() const noexcept override {
+    if constexpr (relocatable_v<Derived>) return sizeof(Derived);
+    return 0;
+  }
+  Completion<T>* relocate(void* where) noexcept override {
+    if constexpr (relocatable_v<Derived>)
+      return ::new (where) Derived(std::move(static_cast<Derived&>(*this)));
+    return Completion<T>::relocate(where);
+  }
+
+ protected:
+  Relocatable(Relocatable&&) noexcept = default;
+};
+
+/// The completion a start function receives: owned on the heap, or still in the initiating
+/// call's frame (the common case, to spare an allocation). A start function consumes it before
+/// it returns: the job takes it (moving a framed one into the job's own allocation), or it is
+/// settled there, or moved to the heap with to_heap() to be kept longer.
+template <class T>
+class PendingCompletion {
+ public:
+  /// Owns `owned`.
+  explicit PendingCompletion(CompletionPtr<T> owned) noexcept : completion_(owned.release()), owned_(true) {}
+  /// Borrows `framed`, which lives in the initiating call's frame and must be relocatable.
+  static PendingCompletion framed(Completion<T>& framed) noexcept { return PendingCompletion(&framed); }
+
+  PendingCompletion(PendingCompletion&& other) noexcept
+      : completion_(std::exchange(other.completion_, nullptr)), owned_(std::exchange(other.owned_, false)) {}
+  PendingCompletion& operator=(PendingCompletion&& other) noexcept {
+    if (this != &other) {
+      reset();
+      completion_ = std::exchange(other.completion_, nullptr);
+      owned_ = std::exchange(other.owned_, false);
+    }
+    return *this;
+  }
+  PendingCompletion(const PendingCompletion&) = delete;
+  PendingCompletion& operator=(const PendingCompletion&) = delete;
+  ~PendingCompletion() { reset(); }
+
+  Completion<T>* operator->() const noexcept { return completion_; }
+  Completion<T>& operator*() const noexcept { return *completion_; }
+  [[nodiscard]] Completion<T>* get() const noexcept { return completion_; }
+  explicit operator bool() const noexcept { return completion_ != nullptr; }
+  /// Lets go: an owned completion is destroyed; a framed one is left to its frame.
+  void reset() noexcept {
+    if (owned_) delete completion_;
+    completion_ = nullptr;
+    owned_ = false;
+  }
+
+  /// The bytes a job must set aside to take this completion in: 0 when it is owned already.
+  [[nodiscard]] std::size_t footprint() const noexcept { return owned_ ? 0 : completion_->footprint(); }
+  /// Moves a framed completion into `where` (footprint() bytes), or hands over an owned one;
+  /// the caller owns the result (destroying it in place, or deleting it).
+  Completion<T>* take(void* where) noexcept {
+    Completion<T>* taken = owned_ ? completion_ : completion_->relocate(where);
+    completion_ = nullptr;
+    owned_ = false;
+    return taken;
+  }
+  /// An owned completion on the heap, moving a framed one there. @throws std::bad_alloc
+  CompletionPtr<T> to_heap() && {
+    if (owned_) {
+      owned_ = false;
+      return CompletionPtr<T>(std::exchange(completion_, nullptr));
+    }
+    void* where = ::operator new(completion_->footprint());
+    Completion<T>* moved = completion_->relocate(where);
+    completion_ = nullptr;
+    return CompletionPtr<T>(moved);
+  }
+
+ private:
+  explicit PendingCompletion(Completion<T>* framed) noexcept : completion_(framed), owned_(false) {}
+  Completion<T>* completion_;
+  bool owned_;
+};
+
 /// The future form: the promise is fulfilled inside settle(), on the worker.
 template <class T>
-class FutureCompletion final : public Completion<T> {
+class FutureCompletion final : public Relocatable<FutureCompletion<T>, T> {
  public:
-  FutureCompletion() noexcept : Completion<T>(false) {}
+  FutureCompletion() noexcept : Relocatable<FutureCompletion<T>, T>(false) {}
+  FutureCompletion(FutureCompletion&&) noexcept = default;
   std::future<T> future() { return promise_.get_future(); }
   void settle(Outcome<T>&& outcome) noexcept override {
     if (outcome.error) {
@@ -124,9 +229,11 @@ class FutureCompletion final : public Completion<T> {
 
 /// The callback form: settle() stores the outcome, deliver() calls the handler on the loop.
 template <class T, class H>
-class HandlerCompletion final : public Completion<T> {
+class HandlerCompletion final : public Relocatable<HandlerCompletion<T, H>, T> {
  public:
-  explicit HandlerCompletion(H handler) : Completion<T>(true), handler_(std::move(handler)) {}
+  explicit HandlerCompletion(H handler)
+      : Relocatable<HandlerCompletion<T, H>, T>(true), handler_(std::move(handler)) {}
+  HandlerCompletion(HandlerCompletion&&) = default;
   void settle(Outcome<T>&& outcome) noexcept override { outcome_ = std::move(outcome); }
   void deliver() override {
     if constexpr (std::is_void_v<T>) {
@@ -150,17 +257,21 @@ class Awaitable {
  public:
   explicit Awaitable(Start start) : start_(std::move(start)) {}
   [[nodiscard]] bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> handle) { start_(std::make_unique<Resume>(this, handle)); }
+  void await_suspend(std::coroutine_handle<> handle) {
+    Resume resume(this, handle);
+    start_(PendingCompletion<T>::framed(resume));
+  }
   T await_resume() {
     if (outcome_.error) std::rethrow_exception(outcome_.error);
     if constexpr (!std::is_void_v<T>) return std::move(*outcome_.value);
   }
 
  private:
-  class Resume final : public Completion<T> {
+  class Resume final : public Relocatable<Resume, T> {
    public:
     Resume(Awaitable* owner, std::coroutine_handle<> handle) noexcept
-        : Completion<T>(true), owner_(owner), handle_(handle) {}
+        : Relocatable<Resume, T>(true), owner_(owner), handle_(handle) {}
+    Resume(Resume&&) noexcept = default;
     // The awaitable lives in the suspended coroutine's frame until resume().
     void settle(Outcome<T>&& outcome) noexcept override { owner_->outcome_ = std::move(outcome); }
     void deliver() override { handle_.resume(); }
@@ -188,8 +299,8 @@ class WorkCompletion : public Completion<void> {
 template <class Arg, class T, class Fn>
 class UserWork final : public WorkCompletion<Arg> {
  public:
-  UserWork(Fn fn, CompletionPtr<T> inner)
-      : WorkCompletion<Arg>(inner->on_loop()), fn_(std::move(fn)), inner_(std::move(inner)) {}
+  UserWork(Fn fn, PendingCompletion<T> inner)
+      : WorkCompletion<Arg>(inner->on_loop()), fn_(std::move(fn)), inner_(std::move(inner).to_heap()) {}
   void invoke(Arg arg) noexcept override {
     try {
       if constexpr (std::is_void_v<T>) {
@@ -218,8 +329,8 @@ class UserWork final : public WorkCompletion<Arg> {
 template <class From, class To, class Fn>
 class MapCompletion final : public Completion<From> {
  public:
-  MapCompletion(Fn fn, CompletionPtr<To> inner)
-      : Completion<From>(inner->on_loop()), fn_(std::move(fn)), inner_(std::move(inner)) {}
+  MapCompletion(Fn fn, PendingCompletion<To> inner)
+      : Completion<From>(inner->on_loop()), fn_(std::move(fn)), inner_(std::move(inner).to_heap()) {}
   void settle(Outcome<From>&& outcome) noexcept override {
     Outcome<To> mapped;
     mapped.error = std::move(outcome.error);
@@ -247,15 +358,17 @@ class MapCompletion final : public Completion<From> {
 void wait_briefly(bool (*ready)(const void* state), const void* state) noexcept;
 
 /// The one mechanism: turns a completion token and a start function into the token's form.
-/// `start` receives a CompletionPtr<T> and submits the operation; it may throw (for a loop form
-/// on a connection without a loop) before anything was queued.
+/// `start` receives a PendingCompletion<T> and submits the operation; it may throw (for a loop
+/// form on a connection without a loop) before anything was queued. The completion is made in
+/// this frame when it can move (the job then takes it into its own allocation: one allocation
+/// per operation), on the heap otherwise.
 template <class T, class Token, class Start>
 auto initiate(Token&& token, Start&& start) {
   using D = std::remove_cvref_t<Token>;
   if constexpr (std::is_same_v<D, use_future_t>) {
-    auto completion = std::make_unique<FutureCompletion<T>>();
-    auto future = completion->future();
-    std::forward<Start>(start)(CompletionPtr<T>(std::move(completion)));
+    FutureCompletion<T> completion;
+    auto future = completion.future();
+    std::forward<Start>(start)(PendingCompletion<T>::framed(completion));
     wait_briefly(
         [](const void* f) {
           return static_cast<const std::future<T>*>(f)->wait_for(std::chrono::seconds(0)) ==
@@ -265,9 +378,12 @@ auto initiate(Token&& token, Start&& start) {
     return future;
   } else if constexpr (std::is_same_v<D, use_awaitable_t>) {
     return Awaitable<T, std::decay_t<Start>>(std::forward<Start>(start));
+  } else if constexpr (relocatable_v<HandlerCompletion<T, D>>) {
+    HandlerCompletion<T, D> completion(std::forward<Token>(token));
+    std::forward<Start>(start)(PendingCompletion<T>::framed(completion));
   } else {
     std::forward<Start>(start)(
-        CompletionPtr<T>(std::make_unique<HandlerCompletion<T, D>>(std::forward<Token>(token))));
+        PendingCompletion<T>(std::make_unique<HandlerCompletion<T, D>>(std::forward<Token>(token))));
   }
 }
 

@@ -40,7 +40,7 @@ namespace detail {
 class Dump;
 /// Opens `path` on a new worker thread; the completion receives the Connection. A loop form
 /// needs `loop`, and must be started on the loop's thread (it initializes a uv_async_t there).
-void start_connect(uv_loop_s* loop, std::string path, Options options, CompletionPtr<Connection> c);
+void start_connect(uv_loop_s* loop, std::string path, Options options, PendingCompletion<Connection> c);
 }  // namespace detail
 
 /// A handle to an open database (aiosqlite.Connection). Copies share one connection.
@@ -62,7 +62,7 @@ class Connection : public detail::Executes<Connection> {
   auto execute_fetchall(SqlText sql, Params params = {}, Token&& token = {}) const {
     return detail::initiate<std::vector<Row>>(
         std::forward<Token>(token), [self = *this, sql = std::move(sql), params = std::move(params)](
-                                        detail::CompletionPtr<std::vector<Row>> c) mutable {
+                                        detail::PendingCompletion<std::vector<Row>> c) mutable {
           self.start_execute_fetchall(std::move(sql), std::move(params), std::move(c));
         });
   }
@@ -80,7 +80,7 @@ class Connection : public detail::Executes<Connection> {
   auto execute_insert(SqlText sql, Params params = {}, Token&& token = {}) const {
     return detail::initiate<std::optional<std::int64_t>>(
         std::forward<Token>(token), [self = *this, sql = std::move(sql), params = std::move(params)](
-                                        detail::CompletionPtr<std::optional<std::int64_t>> c) mutable {
+                                        detail::PendingCompletion<std::optional<std::int64_t>> c) mutable {
           self.start_execute_insert(std::move(sql), std::move(params), std::move(c));
         });
   }
@@ -95,18 +95,18 @@ class Connection : public detail::Executes<Connection> {
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
   auto commit(Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
-      self.start_commit(std::move(c));
-    });
+    return detail::initiate<void>(
+        std::forward<Token>(token),
+        [self = *this](detail::PendingCompletion<void> c) { self.start_commit(std::move(c)); });
   }
 
   /// Rolls back the open transaction, if any.
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
   auto rollback(Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
-      self.start_rollback(std::move(c));
-    });
+    return detail::initiate<void>(
+        std::forward<Token>(token),
+        [self = *this](detail::PendingCompletion<void> c) { self.start_rollback(std::move(c)); });
   }
 
   /// Completes every job queued before it, finalizes open cursors' statements, closes the
@@ -115,9 +115,9 @@ class Connection : public detail::Executes<Connection> {
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
   auto close(Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
-      self.start_close(std::move(c));
-    });
+    return detail::initiate<void>(
+        std::forward<Token>(token),
+        [self = *this](detail::PendingCompletion<void> c) { self.start_close(std::move(c)); });
   }
 
   /// A new cursor on this connection.
@@ -126,7 +126,7 @@ class Connection : public detail::Executes<Connection> {
   auto cursor(Token&& token = {}) const {
     return detail::initiate<Cursor>(
         std::forward<Token>(token),
-        [self = *this](detail::CompletionPtr<Cursor> c) { self.start_cursor(std::move(c)); });
+        [self = *this](detail::PendingCompletion<Cursor> c) { self.start_cursor(std::move(c)); });
   }
 
   /// Sets the isolation level ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE", or std::nullopt for
@@ -136,7 +136,7 @@ class Connection : public detail::Executes<Connection> {
   requires CompletionToken<Token, void>
   auto set_isolation_level(std::optional<std::string> level, Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this, level = std::move(level)](
-                                                                  detail::CompletionPtr<void> c) mutable {
+                                                                  detail::PendingCompletion<void> c) mutable {
       self.start_set_isolation_level(std::move(level), std::move(c));
     });
   }
@@ -150,7 +150,7 @@ class Connection : public detail::Executes<Connection> {
                        Token&& token = {}) const {
     return detail::initiate<void>(
         std::forward<Token>(token), [self = *this, name = std::move(name), num_params, fn = std::move(fn),
-                                     deterministic](detail::CompletionPtr<void> c) mutable {
+                                     deterministic](detail::PendingCompletion<void> c) mutable {
           self.start_create_function(std::move(name), num_params, std::move(fn), deterministic, std::move(c));
         });
   }
@@ -161,22 +161,22 @@ class Connection : public detail::Executes<Connection> {
   requires CompletionToken<Token, void>
   auto create_aggregate(std::string name, int num_params, AggregateFactory factory,
                         Token&& token = {}) const {
-    return detail::initiate<void>(
-        std::forward<Token>(token), [self = *this, name = std::move(name), num_params,
-                                     factory = std::move(factory)](detail::CompletionPtr<void> c) mutable {
-          self.start_create_aggregate(std::move(name), num_params, std::move(factory), std::move(c));
-        });
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, name = std::move(name),
+                                                               num_params, factory = std::move(factory)](
+                                                                  detail::PendingCompletion<void> c) mutable {
+      self.start_create_aggregate(std::move(name), num_params, std::move(factory), std::move(c));
+    });
   }
 
   /// Registers (or, with an empty `fn`, removes) the collation `name` (`COLLATE name`).
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
   auto create_collation(std::string name, Collation fn, Token&& token = {}) const {
-    return detail::initiate<void>(
-        std::forward<Token>(token),
-        [self = *this, name = std::move(name), fn = std::move(fn)](detail::CompletionPtr<void> c) mutable {
-          self.start_create_collation(std::move(name), std::move(fn), std::move(c));
-        });
+    return detail::initiate<void>(std::forward<Token>(token),
+                                  [self = *this, name = std::move(name),
+                                   fn = std::move(fn)](detail::PendingCompletion<void> c) mutable {
+                                    self.start_create_collation(std::move(name), std::move(fn), std::move(c));
+                                  });
   }
 
   /// Installs `fn` to be called every `n` virtual-machine instructions (non-zero aborts the
@@ -185,7 +185,7 @@ class Connection : public detail::Executes<Connection> {
   requires CompletionToken<Token, void>
   auto set_progress_handler(ProgressHandler fn, int n, Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this, fn = std::move(fn),
-                                                               n](detail::CompletionPtr<void> c) mutable {
+                                                               n](detail::PendingCompletion<void> c) mutable {
       self.start_set_progress_handler(std::move(fn), n, std::move(c));
     });
   }
@@ -194,10 +194,10 @@ class Connection : public detail::Executes<Connection> {
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
   auto set_trace_callback(TraceCallback fn, Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token),
-                                  [self = *this, fn = std::move(fn)](detail::CompletionPtr<void> c) mutable {
-                                    self.start_set_trace_callback(std::move(fn), std::move(c));
-                                  });
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, fn = std::move(fn)](
+                                                                  detail::PendingCompletion<void> c) mutable {
+      self.start_set_trace_callback(std::move(fn), std::move(c));
+    });
   }
 
   /// Installs the authorizer, which allows, denies or ignores each action of statements as they
@@ -205,10 +205,10 @@ class Connection : public detail::Executes<Connection> {
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
   auto set_authorizer(Authorizer fn, Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token),
-                                  [self = *this, fn = std::move(fn)](detail::CompletionPtr<void> c) mutable {
-                                    self.start_set_authorizer(std::move(fn), std::move(c));
-                                  });
+    return detail::initiate<void>(std::forward<Token>(token), [self = *this, fn = std::move(fn)](
+                                                                  detail::PendingCompletion<void> c) mutable {
+      self.start_set_authorizer(std::move(fn), std::move(c));
+    });
   }
 
   /// Allows or forbids loading SQLite extensions (off by default), through load_extension() and
@@ -217,7 +217,7 @@ class Connection : public detail::Executes<Connection> {
   requires CompletionToken<Token, void>
   auto enable_load_extension(bool enabled, Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token),
-                                  [self = *this, enabled](detail::CompletionPtr<void> c) {
+                                  [self = *this, enabled](detail::PendingCompletion<void> c) {
                                     self.start_enable_load_extension(enabled, std::move(c));
                                   });
   }
@@ -230,7 +230,7 @@ class Connection : public detail::Executes<Connection> {
   auto load_extension(std::string path, std::string entry_point = {}, Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this, path = std::move(path),
                                                                entry_point = std::move(entry_point)](
-                                                                  detail::CompletionPtr<void> c) mutable {
+                                                                  detail::PendingCompletion<void> c) mutable {
       self.start_load_extension(std::move(path), std::move(entry_point), std::move(c));
     });
   }
@@ -250,8 +250,8 @@ class Connection : public detail::Executes<Connection> {
   requires CompletionToken<Token, void>
   auto backup(Connection target, BackupOptions options = {}, Token&& token = {}) const {
     return detail::initiate<void>(
-        std::forward<Token>(token), [self = *this, target = std::move(target),
-                                     options = std::move(options)](detail::CompletionPtr<void> c) mutable {
+        std::forward<Token>(token), [self = *this, target = std::move(target), options = std::move(options)](
+                                        detail::PendingCompletion<void> c) mutable {
           self.start_backup(std::move(target), nullptr, std::move(options), std::move(c));
         });
   }
@@ -261,7 +261,7 @@ class Connection : public detail::Executes<Connection> {
   auto backup(sqlite3* target, BackupOptions options = {}, Token&& token = {}) const {
     return detail::initiate<void>(
         std::forward<Token>(token),
-        [self = *this, target, options = std::move(options)](detail::CompletionPtr<void> c) mutable {
+        [self = *this, target, options = std::move(options)](detail::PendingCompletion<void> c) mutable {
           self.start_backup(Connection{}, target, std::move(options), std::move(c));
         });
   }
@@ -273,7 +273,7 @@ class Connection : public detail::Executes<Connection> {
   requires CompletionToken<Token, std::vector<std::string>>
   auto iterdump(Token&& token = {}) const {
     return detail::initiate<std::vector<std::string>>(
-        std::forward<Token>(token), [self = *this](detail::CompletionPtr<std::vector<std::string>> c) {
+        std::forward<Token>(token), [self = *this](detail::PendingCompletion<std::vector<std::string>> c) {
           self.start_iterdump(std::move(c));
         });
   }
@@ -294,10 +294,10 @@ class Connection : public detail::Executes<Connection> {
   requires std::is_invocable_v<Fn&, sqlite3*> && CompletionToken<Token, std::invoke_result_t<Fn&, sqlite3*>>
   auto call(Fn fn, Token&& token = {}) const {
     using T = std::invoke_result_t<Fn&, sqlite3*>;
-    return detail::initiate<T>(
-        std::forward<Token>(token), [self = *this, fn = std::move(fn)](detail::CompletionPtr<T> c) mutable {
-          self.start_call(std::make_unique<detail::UserWork<sqlite3*, T, Fn>>(std::move(fn), std::move(c)));
-        });
+    return detail::initiate<T>(std::forward<Token>(token), [self = *this, fn = std::move(fn)](
+                                                               detail::PendingCompletion<T> c) mutable {
+      self.start_call(std::make_unique<detail::UserWork<sqlite3*, T, Fn>>(std::move(fn), std::move(c)));
+    });
   }
 
   /// Sets the text factory of this connection's cursors (text_factory_str by default,
@@ -306,7 +306,7 @@ class Connection : public detail::Executes<Connection> {
   requires CompletionToken<Token, void>
   auto set_text_factory(TextFactory factory, Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this, factory = std::move(factory)](
-                                                                  detail::CompletionPtr<void> c) mutable {
+                                                                  detail::PendingCompletion<void> c) mutable {
       self.start_set_text_factory(std::move(factory), std::move(c));
     });
   }
@@ -339,39 +339,41 @@ class Connection : public detail::Executes<Connection> {
   friend class detail::ConnectionCore;
   explicit Connection(std::shared_ptr<detail::ConnectionCore> core) noexcept : core_(std::move(core)) {}
 
-  void start_execute(SqlText sql, Params params, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(SqlText sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(SqlText sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
-  void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
-  void start_execute_fetchall(SqlText sql, Params params, detail::CompletionPtr<std::vector<Row>> c) const;
+  void start_execute(SqlText sql, Params params, detail::PendingCompletion<Cursor> c) const;
+  void start_executemany(SqlText sql, std::vector<Params> seq, detail::PendingCompletion<Cursor> c) const;
+  void start_executemany(SqlText sql, ParamsSource next, detail::PendingCompletion<Cursor> c) const;
+  void start_executescript(std::string script, detail::PendingCompletion<Cursor> c) const;
+  void start_execute_fetchall(SqlText sql, Params params,
+                              detail::PendingCompletion<std::vector<Row>> c) const;
   void start_execute_insert(SqlText sql, Params params,
-                            detail::CompletionPtr<std::optional<std::int64_t>> c) const;
-  void start_commit(detail::CompletionPtr<void> c) const;
-  void start_rollback(detail::CompletionPtr<void> c) const;
-  void start_close(detail::CompletionPtr<void> c) const;
-  void start_cursor(detail::CompletionPtr<Cursor> c) const;
-  void start_set_isolation_level(std::optional<std::string> level, detail::CompletionPtr<void> c) const;
+                            detail::PendingCompletion<std::optional<std::int64_t>> c) const;
+  void start_commit(detail::PendingCompletion<void> c) const;
+  void start_rollback(detail::PendingCompletion<void> c) const;
+  void start_close(detail::PendingCompletion<void> c) const;
+  void start_cursor(detail::PendingCompletion<Cursor> c) const;
+  void start_set_isolation_level(std::optional<std::string> level, detail::PendingCompletion<void> c) const;
   void start_call(std::unique_ptr<detail::WorkCompletion<sqlite3*>> work) const;
-  void start_iterdump(detail::CompletionPtr<std::vector<std::string>> c) const;
-  void start_set_text_factory(TextFactory factory, detail::CompletionPtr<void> c) const;
+  void start_iterdump(detail::PendingCompletion<std::vector<std::string>> c) const;
+  void start_set_text_factory(TextFactory factory, detail::PendingCompletion<void> c) const;
   void start_backup(Connection target, sqlite3* raw_target, BackupOptions options,
-                    detail::CompletionPtr<void> c) const;
+                    detail::PendingCompletion<void> c) const;
   void start_dump_chunk(std::shared_ptr<detail::Dump> dump, std::size_t max_lines,
-                        detail::CompletionPtr<std::vector<std::string>> c) const;
+                        detail::PendingCompletion<std::vector<std::string>> c) const;
   [[nodiscard]] std::shared_ptr<detail::Dump> new_dump() const;
   void start_create_function(std::string name, int num_params, ScalarFunction fn, bool deterministic,
-                             detail::CompletionPtr<void> c) const;
+                             detail::PendingCompletion<void> c) const;
   void start_create_aggregate(std::string name, int num_params, AggregateFactory factory,
-                              detail::CompletionPtr<void> c) const;
-  void start_create_collation(std::string name, Collation fn, detail::CompletionPtr<void> c) const;
-  void start_set_progress_handler(ProgressHandler fn, int n, detail::CompletionPtr<void> c) const;
-  void start_set_trace_callback(TraceCallback fn, detail::CompletionPtr<void> c) const;
-  void start_set_authorizer(Authorizer fn, detail::CompletionPtr<void> c) const;
-  void start_enable_load_extension(bool enabled, detail::CompletionPtr<void> c) const;
-  void start_load_extension(std::string path, std::string entry_point, detail::CompletionPtr<void> c) const;
+                              detail::PendingCompletion<void> c) const;
+  void start_create_collation(std::string name, Collation fn, detail::PendingCompletion<void> c) const;
+  void start_set_progress_handler(ProgressHandler fn, int n, detail::PendingCompletion<void> c) const;
+  void start_set_trace_callback(TraceCallback fn, detail::PendingCompletion<void> c) const;
+  void start_set_authorizer(Authorizer fn, detail::PendingCompletion<void> c) const;
+  void start_enable_load_extension(bool enabled, detail::PendingCompletion<void> c) const;
+  void start_load_extension(std::string path, std::string entry_point,
+                            detail::PendingCompletion<void> c) const;
 
   friend void detail::start_connect(uv_loop_s* loop, std::string path, Options options,
-                                    detail::CompletionPtr<Connection> c);
+                                    detail::PendingCompletion<Connection> c);
 
   std::shared_ptr<detail::ConnectionCore> core_;
 };
@@ -384,7 +386,7 @@ requires CompletionToken<Token, Connection>
 auto connect(uv_loop_s* loop, std::string path, Options options = {}, Token&& token = {}) {
   return detail::initiate<Connection>(
       std::forward<Token>(token), [loop, path = std::move(path), options = std::move(options)](
-                                      detail::CompletionPtr<Connection> c) mutable {
+                                      detail::PendingCompletion<Connection> c) mutable {
         detail::start_connect(loop, std::move(path), std::move(options), std::move(c));
       });
 }
@@ -411,10 +413,10 @@ void Connection::iterdump(OnLines on_lines, OnDone on_done, std::size_t chunk_li
           self->pull();
         }
       };
-      detail::initiate<std::vector<std::string>>(std::move(completion),
-                                                 [this](detail::CompletionPtr<std::vector<std::string>> c) {
-                                                   db.start_dump_chunk(dump, chunk, std::move(c));
-                                                 });
+      detail::initiate<std::vector<std::string>>(
+          std::move(completion), [this](detail::PendingCompletion<std::vector<std::string>> c) {
+            db.start_dump_chunk(dump, chunk, std::move(c));
+          });
     }
     Connection db;
     OnLines on_lines;

@@ -47,8 +47,9 @@ class Cursor : public detail::Executes<Cursor> {
   requires CompletionToken<Token, std::optional<Row>>
   auto fetchone(Token&& token = {}) const {
     return detail::initiate<std::optional<Row>>(
-        std::forward<Token>(token),
-        [self = *this](detail::CompletionPtr<std::optional<Row>> c) { self.start_fetchone(std::move(c)); });
+        std::forward<Token>(token), [self = *this](detail::PendingCompletion<std::optional<Row>> c) {
+          self.start_fetchone(std::move(c));
+        });
   }
 
   /// Up to `size` next rows (fewer at the end of the result).
@@ -56,7 +57,7 @@ class Cursor : public detail::Executes<Cursor> {
   requires CompletionToken<Token, std::vector<Row>>
   auto fetchmany(std::size_t size, Token&& token = {}) const {
     return detail::initiate<std::vector<Row>>(
-        std::forward<Token>(token), [self = *this, size](detail::CompletionPtr<std::vector<Row>> c) {
+        std::forward<Token>(token), [self = *this, size](detail::PendingCompletion<std::vector<Row>> c) {
           self.start_fetchmany(size, std::move(c));
         });
   }
@@ -71,7 +72,7 @@ class Cursor : public detail::Executes<Cursor> {
   auto fetchall(Token&& token = {}) const {
     return detail::initiate<std::vector<Row>>(
         std::forward<Token>(token),
-        [self = *this](detail::CompletionPtr<std::vector<Row>> c) { self.start_fetchall(std::move(c)); });
+        [self = *this](detail::PendingCompletion<std::vector<Row>> c) { self.start_fetchall(std::move(c)); });
   }
 
   /// Every remaining row as T (see row_cast), converted on the worker: the C++ row_factory.
@@ -79,16 +80,16 @@ class Cursor : public detail::Executes<Cursor> {
   requires(!CompletionToken<T, std::vector<Row>>) && CompletionToken<Token, std::vector<T>> auto fetchall(
                                                          Token&& token = {}) const {
     return detail::initiate<std::vector<T>>(
-        std::forward<Token>(token), [self = *this](detail::CompletionPtr<std::vector<T>> c) {
+        std::forward<Token>(token), [self = *this](detail::PendingCompletion<std::vector<T>> c) {
           auto convert = [](std::vector<Row> rows) {
             std::vector<T> out;
             out.reserve(rows.size());
             for (const Row& row : rows) out.push_back(row_cast<T>(row));
             return out;
           };
-          self.start_fetchall(
+          self.start_fetchall(detail::PendingCompletion<std::vector<Row>>(
               std::make_unique<detail::MapCompletion<std::vector<Row>, std::vector<T>, decltype(convert)>>(
-                  convert, std::move(c)));
+                  convert, std::move(c))));
         });
   }
 
@@ -96,15 +97,16 @@ class Cursor : public detail::Executes<Cursor> {
   template <class T, class Token = use_future_t>
   requires(!CompletionToken<T, std::optional<Row>>) && CompletionToken<Token, std::optional<T>> auto fetchone(
                                                            Token&& token = {}) const {
-    return detail::initiate<std::optional<T>>(
-        std::forward<Token>(token), [self = *this](detail::CompletionPtr<std::optional<T>> c) {
-          auto convert = [](std::optional<Row> row) {
-            return row ? std::optional<T>(row_cast<T>(*row)) : std::nullopt;
-          };
-          self.start_fetchone(std::make_unique<
-                              detail::MapCompletion<std::optional<Row>, std::optional<T>, decltype(convert)>>(
-              convert, std::move(c)));
-        });
+    return detail::initiate<
+        std::optional<T>>(std::forward<Token>(token), [self = *this](
+                                                          detail::PendingCompletion<std::optional<T>> c) {
+      auto convert = [](std::optional<Row> row) {
+        return row ? std::optional<T>(row_cast<T>(*row)) : std::nullopt;
+      };
+      self.start_fetchone(detail::PendingCompletion<std::optional<Row>>(
+          std::make_unique<detail::MapCompletion<std::optional<Row>, std::optional<T>, decltype(convert)>>(
+              convert, std::move(c))));
+    });
   }
 
   /// Sets this cursor's text factory (overriding the connection's); an empty one restores the
@@ -113,7 +115,7 @@ class Cursor : public detail::Executes<Cursor> {
   requires CompletionToken<Token, void>
   auto set_text_factory(TextFactory factory, Token&& token = {}) const {
     return detail::initiate<void>(std::forward<Token>(token), [self = *this, factory = std::move(factory)](
-                                                                  detail::CompletionPtr<void> c) mutable {
+                                                                  detail::PendingCompletion<void> c) mutable {
       self.start_set_text_factory(std::move(factory), std::move(c));
     });
   }
@@ -122,9 +124,9 @@ class Cursor : public detail::Executes<Cursor> {
   template <class Token = use_future_t>
   requires CompletionToken<Token, void>
   auto close(Token&& token = {}) const {
-    return detail::initiate<void>(std::forward<Token>(token), [self = *this](detail::CompletionPtr<void> c) {
-      self.start_close(std::move(c));
-    });
+    return detail::initiate<void>(
+        std::forward<Token>(token),
+        [self = *this](detail::PendingCompletion<void> c) { self.start_close(std::move(c)); });
   }
 
   /// Streams every remaining row to `on_row(Row)` on the loop thread, iter_chunk_size() rows per
@@ -167,15 +169,15 @@ class Cursor : public detail::Executes<Cursor> {
   friend class detail::NextAwaitable;
   explicit Cursor(std::shared_ptr<detail::CursorCore> core);
 
-  void start_execute(SqlText sql, Params params, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(SqlText sql, std::vector<Params> seq, detail::CompletionPtr<Cursor> c) const;
-  void start_executemany(SqlText sql, ParamsSource next, detail::CompletionPtr<Cursor> c) const;
-  void start_executescript(std::string script, detail::CompletionPtr<Cursor> c) const;
-  void start_fetchone(detail::CompletionPtr<std::optional<Row>> c) const;
-  void start_fetchmany(std::size_t size, detail::CompletionPtr<std::vector<Row>> c) const;
-  void start_fetchall(detail::CompletionPtr<std::vector<Row>> c) const;
-  void start_close(detail::CompletionPtr<void> c) const;
-  void start_set_text_factory(TextFactory factory, detail::CompletionPtr<void> c) const;
+  void start_execute(SqlText sql, Params params, detail::PendingCompletion<Cursor> c) const;
+  void start_executemany(SqlText sql, std::vector<Params> seq, detail::PendingCompletion<Cursor> c) const;
+  void start_executemany(SqlText sql, ParamsSource next, detail::PendingCompletion<Cursor> c) const;
+  void start_executescript(std::string script, detail::PendingCompletion<Cursor> c) const;
+  void start_fetchone(detail::PendingCompletion<std::optional<Row>> c) const;
+  void start_fetchmany(std::size_t size, detail::PendingCompletion<std::vector<Row>> c) const;
+  void start_fetchall(detail::PendingCompletion<std::vector<Row>> c) const;
+  void start_close(detail::PendingCompletion<void> c) const;
+  void start_set_text_factory(TextFactory factory, detail::PendingCompletion<void> c) const;
 
   // The coroutine iteration buffer (loop thread).
   [[nodiscard]] bool take_buffered(std::optional<Row>& out) const;

@@ -29,11 +29,11 @@ class Executes {
   template <class Token = use_future_t>
   requires CompletionToken<Token, Cursor>
   auto execute(SqlText sql, Params params = {}, Token&& token = {}) const {
-    return initiate<Cursor>(
-        std::forward<Token>(token),
-        [self = self_(), sql = std::move(sql), params = std::move(params)](CompletionPtr<Cursor> c) mutable {
-          self.start_execute(std::move(sql), std::move(params), std::move(c));
-        });
+    return initiate<Cursor>(std::forward<Token>(token),
+                            [self = self_(), sql = std::move(sql),
+                             params = std::move(params)](PendingCompletion<Cursor> c) mutable {
+                              self.start_execute(std::move(sql), std::move(params), std::move(c));
+                            });
   }
   /// execute() without parameters.
   template <class Token>
@@ -49,7 +49,7 @@ class Executes {
   auto executemany(SqlText sql, std::vector<Params> seq, Token&& token = {}) const {
     return initiate<Cursor>(
         std::forward<Token>(token),
-        [self = self_(), sql = std::move(sql), seq = std::move(seq)](CompletionPtr<Cursor> c) mutable {
+        [self = self_(), sql = std::move(sql), seq = std::move(seq)](PendingCompletion<Cursor> c) mutable {
           self.start_executemany(std::move(sql), std::move(seq), std::move(c));
         });
   }
@@ -61,7 +61,7 @@ class Executes {
   auto executemany(SqlText sql, Source next, Token&& token = {}) const {
     return initiate<Cursor>(std::forward<Token>(token),
                             [self = self_(), sql = std::move(sql),
-                             next = ParamsSource(std::move(next))](CompletionPtr<Cursor> c) mutable {
+                             next = ParamsSource(std::move(next))](PendingCompletion<Cursor> c) mutable {
                               self.start_executemany(std::move(sql), std::move(next), std::move(c));
                             });
   }
@@ -70,10 +70,10 @@ class Executes {
   template <class Token = use_future_t>
   requires CompletionToken<Token, Cursor>
   auto executescript(std::string script, Token&& token = {}) const {
-    return initiate<Cursor>(std::forward<Token>(token),
-                            [self = self_(), script = std::move(script)](CompletionPtr<Cursor> c) mutable {
-                              self.start_executescript(std::move(script), std::move(c));
-                            });
+    return initiate<Cursor>(std::forward<Token>(token), [self = self_(), script = std::move(script)](
+                                                            PendingCompletion<Cursor> c) mutable {
+      self.start_executescript(std::move(script), std::move(c));
+    });
   }
 
   // A stateless base: it takes no part in comparing handles.
