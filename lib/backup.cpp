@@ -177,8 +177,9 @@ class HoldJob final : public Job {
 void start_backup(const std::shared_ptr<ConnectionCore>& source,
                   const std::shared_ptr<ConnectionCore>& target, sqlite3* raw_target, BackupOptions options,
                   PendingCompletion<void> completion) {
-  if (!source->accept(completion)) return;
-  auto backup = std::make_shared<Backup>(source, std::move(options), std::move(completion).to_heap());
+  PendingCompletion<void> owned(std::move(completion).to_heap());  // before accept() counts it
+  if (!source->accept(owned)) return;
+  auto backup = std::make_shared<Backup>(source, std::move(options), std::move(owned).to_heap());
   if (target) {
     if (target == source) {
       backup->complete(

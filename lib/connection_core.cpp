@@ -52,16 +52,20 @@ void ConnectionCore::expect_loop() {
 }
 
 void ConnectionCore::submit_close(PendingCompletion<void> completion) {
-  if (completion->on_loop()) expect_loop();
+  const bool on_loop = completion->on_loop();
+  // What may throw comes before the bridge counts a delivery that would then never come.
+  CompletionPtr<void> owned = std::move(completion).to_heap();
   if (worker_->is_current_thread()) {
+    if (on_loop) expect_loop();
     // close() from inside a SQL function or hook: the statement that called it is still running.
     Outcome<void> outcome;
     outcome.error = std::make_exception_ptr(
         ProgrammingError("Cannot close the connection from inside one of its SQL functions or hooks"));
-    finish(completion, std::move(outcome), bridge_.get());
+    finish(owned, std::move(outcome), bridge_.get());
     return;
   }
-  std::unique_ptr<Job> close = make_close_job(std::move(completion).to_heap(), bridge_, worker_);
+  std::unique_ptr<Job> close = make_close_job(std::move(owned), bridge_, worker_);
+  if (on_loop) expect_loop();
   // Close the loop handle as soon as nothing is outstanding; from the loop thread this happens
   // now when close() is awaited through a future, so the loop can finish.
   if (bridge_) bridge_->retire();

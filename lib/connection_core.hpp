@@ -33,9 +33,13 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// @throws ProgrammingError at once for a loop form on a connection without a loop.
   template <class T, class Work>
   void submit(PendingCompletion<T> completion, Work&& work) {
-    if (!accept(completion)) return;
-    submit_internal(
-        TypedJob<T, std::decay_t<Work>>::make(completion, bridge_.get(), std::forward<Work>(work)));
+    const bool on_loop = completion->on_loop();
+    if (!on_loop && refuse(completion)) return;
+    // The job first: should making it throw, the bridge has counted nothing that never comes.
+    std::unique_ptr<Job> job =
+        TypedJob<T, std::decay_t<Work>>::make(completion, bridge_.get(), std::forward<Work>(work));
+    if (on_loop) expect_loop();  // throws without a loop: the job dies unsettled, as nothing was queued
+    submit_internal(std::move(job));
   }
 
   /// Any thread, before queueing a job for `completion`: a loop form is counted as outstanding
@@ -49,12 +53,19 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
       expect_loop();
       return true;
     }
+    return !refuse(completion);
+  }
+
+  /// The future half of accept(): fails a future that would deadlock (see accept) and returns
+  /// true, else false.
+  template <class T>
+  bool refuse(PendingCompletion<T>& future) {
     const Worker* holder = held_by_.load(std::memory_order_acquire);
-    if (!worker_->is_current_thread() && (holder == nullptr || !holder->is_current_thread())) return true;
+    if (!worker_->is_current_thread() && (holder == nullptr || !holder->is_current_thread())) return false;
     Outcome<T> outcome;
     outcome.error = reentrancy_error();
-    finish(completion, std::move(outcome), bridge_.get());
-    return false;
+    finish(future, std::move(outcome), bridge_.get());
+    return true;
   }
 
   /// The pointer user handles (Connection and Cursor) hold: it shares this core's lifetime but

@@ -62,6 +62,8 @@ class TypedJob final : public Job {
   /// (`completion` is then untouched)
   template <class W>
   static std::unique_ptr<Job> make(PendingCompletion<T>& completion, LoopBridge* bridge, W&& work) {
+    static_assert(alignof(TypedJob) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+                  "the block is aligned as operator new aligns");
     const std::size_t tail = completion.footprint();
     std::unique_ptr<TypedJob> job(new (Tail{tail}) TypedJob(bridge, std::forward<W>(work)));
     job->in_place_ = tail != 0;

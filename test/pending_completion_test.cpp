@@ -68,6 +68,54 @@ TEST(PendingCompletionTest, AFramedCompletionKeptLongerMovesToTheHeap) {
   EXPECT_NE(settled_at, &framed);
 }
 
+// Counts its destructions, moved-from ones included.
+class Counted final : public Relocatable<Counted, int> {
+ public:
+  explicit Counted(int* destroyed) noexcept : Relocatable<Counted, int>(false), destroyed_(destroyed) {}
+  Counted(Counted&&) noexcept = default;
+  ~Counted() override { ++*destroyed_; }
+  void settle(Outcome<int>&& /*outcome*/) noexcept override {}
+  void deliver() override {}
+
+ private:
+  int* destroyed_;
+};
+
+TEST(PendingCompletionTest, TheMovedInCompletionAndItsLeftoverAreEachDestroyedOnce) {
+  int destroyed = 0;
+  {
+    Counted framed(&destroyed);
+    auto pending = PendingCompletion<int>::framed(framed);
+    std::unique_ptr<Job> job = TypedJob<int, std::decay_t<decltype(kWork)>>::make(pending, nullptr, kWork);
+    EXPECT_EQ(destroyed, 0);
+    job.reset();
+    EXPECT_EQ(destroyed, 1) << "the job destroys the completion in its block";
+  }
+  EXPECT_EQ(destroyed, 2) << "the frame destroys what the move left behind";
+}
+
+// Work whose copy throws: making its job fails before the completion is touched.
+struct ThrowsOnCopy {
+  ThrowsOnCopy() = default;
+  ThrowsOnCopy(const ThrowsOnCopy& /*other*/) { throw std::runtime_error("no copy"); }
+  ThrowsOnCopy(ThrowsOnCopy&&) noexcept = default;
+  int operator()(Session& /*session*/) const { return 1; }
+};
+
+TEST(PendingCompletionTest, AJobThatCannotBeMadeLeavesTheCompletionToItsCaller) {
+  int destroyed = 0;
+  {
+    Counted framed(&destroyed);
+    auto pending = PendingCompletion<int>::framed(framed);
+    const ThrowsOnCopy work;
+    EXPECT_THROW((void)(TypedJob<int, ThrowsOnCopy>::make(pending, nullptr, work)), std::runtime_error);
+    EXPECT_TRUE(pending) << "still the caller's";
+    EXPECT_EQ(pending.get(), &framed);
+    EXPECT_EQ(destroyed, 0);
+  }
+  EXPECT_EQ(destroyed, 1);
+}
+
 // A handler whose move may throw cannot be moved into a job after the fact.
 struct MayThrowOnMove {
   explicit MayThrowOnMove(std::vector<int>* calls) : calls(calls) {}

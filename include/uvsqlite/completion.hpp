@@ -149,8 +149,13 @@ class PendingCompletion {
  public:
   /// Owns `owned`.
   explicit PendingCompletion(CompletionPtr<T> owned) noexcept : completion_(owned.release()), owned_(true) {}
-  /// Borrows `framed`, which lives in the initiating call's frame and must be relocatable.
-  static PendingCompletion framed(Completion<T>& framed) noexcept { return PendingCompletion(&framed); }
+  /// Borrows `framed`, which lives in the initiating call's frame.
+  template <class C>
+  static PendingCompletion framed(C& framed) noexcept {
+    static_assert(std::is_base_of_v<Completion<T>, C> && std::is_final_v<C> && relocatable_v<C>,
+                  "only a final completion that can move is left in the frame");
+    return PendingCompletion(static_cast<Completion<T>*>(&framed));
+  }
 
   PendingCompletion(PendingCompletion&& other) noexcept
       : completion_(std::exchange(other.completion_, nullptr)), owned_(std::exchange(other.owned_, false)) {}
