@@ -106,8 +106,8 @@ void Connection::start_execute_insert(SqlText sql, Params params,
   if (!core_) return detail::fail_unbound(c, kNoConnection);
   core_->submit<std::optional<std::int64_t>>(std::move(c), [sql = std::move(sql),
                                                             params = std::move(params)](Session& s) {
-    const auto kind = detail::statement_kind(sql);
-    detail::run_to_end(s, sql, params, false);  // an INSERT ... RETURNING runs to its end
+    auto kind = detail::StatementKind::Other;
+    detail::run_to_end(s, sql, params, false, {}, &kind);  // an INSERT ... RETURNING runs to its end
     const bool inserted = (kind == detail::StatementKind::Insert || kind == detail::StatementKind::Replace) &&
                           sqlite3_changes64(s.db()) > 0;
     return inserted ? std::optional<std::int64_t>(sqlite3_last_insert_rowid(s.db())) : std::nullopt;

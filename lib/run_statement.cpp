@@ -24,8 +24,9 @@ StartedStatement start_statement(Session& s, std::string_view sql, const Params&
 }
 
 std::vector<Row> run_to_end(Session& s, std::string_view sql, const Params& params, bool collect_rows,
-                            RowStorage storage) {
+                            RowStorage storage, StatementKind* kind) {
   auto [stmt, rc] = start_statement(s, sql, params);
+  if (kind != nullptr) *kind = stmt->kind();
   std::vector<Row> rows;
   std::exception_ptr error;
   try {

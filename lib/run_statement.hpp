@@ -29,7 +29,8 @@ StartedStatement start_statement(Session& s, std::string_view sql, const Params&
 
 /// Runs `sql` to its end and returns the statement to the cache: every result row when
 /// `collect_rows` (made with the connection's text factory, in `storage` first), none otherwise.
+/// `kind`, when given, receives the statement's kind (known to the cached statement already).
 std::vector<Row> run_to_end(Session& s, std::string_view sql, const Params& params, bool collect_rows,
-                            RowStorage storage = {});
+                            RowStorage storage = {}, StatementKind* kind = nullptr);
 
 }  // namespace uvsqlite::detail
