@@ -2,9 +2,13 @@
 // changes. SQLite here is built with SQLITE_ENABLE_STMTVTAB: the sqlite_stmt table lists the
 // connection's prepared statements (with `run`, the number of times each one ran).
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/test_support.hpp"
@@ -295,6 +299,31 @@ TEST(StatementCacheLocks, ReleasedCursorHoldsNoReadLock) {
   EXPECT_NO_THROW(writer.commit().get());
   EXPECT_EQ(scalar(db, "SELECT count(*) FROM t"), 4);
   writer.close().get();
+  db.close().get();
+}
+
+// A dropped cursor's statement is released before any later operation, even though the job
+// that last used the cursor (which waits for its submitter to destroy it) is still around when
+// the next operation is queued.
+TEST(StatementCacheLocks, ADroppedCursorsStatementIsReleasedBeforeTheNextOperation) {
+  auto db = uvsqlite::connect(":memory:").get();
+  db.executescript(
+        "CREATE TABLE t(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000) "
+        "INSERT INTO t SELECT i FROM c;")
+      .get();
+  {
+    Cursor partial = db.execute("SELECT x FROM t").get();
+    ASSERT_TRUE(partial.fetchone().get().has_value());
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(200));  // the worker is idle by now
+  const int busy =
+      db.call([](sqlite3* h) {
+          int n = 0;
+          for (sqlite3_stmt* s = sqlite3_next_stmt(h, nullptr); s != nullptr; s = sqlite3_next_stmt(h, s))
+            n += sqlite3_stmt_busy(s) != 0 ? 1 : 0;
+          return n;
+        }).get();
+  EXPECT_EQ(busy, 0) << "the dropped cursor's statement still runs";
   db.close().get();
 }
 
