@@ -238,7 +238,9 @@ class HandlerCompletion final : public Relocatable<HandlerCompletion<T, H>, T> {
  public:
   explicit HandlerCompletion(H handler)
       : Relocatable<HandlerCompletion<T, H>, T>(true), handler_(std::move(handler)) {}
-  HandlerCompletion(HandlerCompletion&&) = default;
+  // Whether it may move into a job depends on the handler's own move (see relocatable_v).
+  HandlerCompletion(HandlerCompletion&&) noexcept(
+      std::is_nothrow_move_constructible_v<H>&& std::is_nothrow_move_constructible_v<Outcome<T>>) = default;
   void settle(Outcome<T>&& outcome) noexcept override { outcome_ = std::move(outcome); }
   void deliver() override {
     if constexpr (std::is_void_v<T>) {
