@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <typeindex>
 #include <typeinfo>
+#include <utility>
 
 #include "support/test_support.hpp"
 
@@ -315,7 +316,7 @@ TEST(OpenErrors, ReadOnlyWithoutFileIsCantOpen) {
   u::test::TempDir dir;
   u::Options options;
   options.read_only = true;
-  auto e = catch_as<u::OperationalError>([&] { (void)u::connect(dir.file("absent.db"), options).get(); });
+  auto e = catch_as<u::OperationalError>([&] { (void)u::connect(dir.file("absent.db"), std::move(options)).get(); });
   ASSERT_TRUE(e);
   EXPECT_EQ(e->sqlite_errorcode() & 0xff, SQLITE_CANTOPEN);
 }
@@ -324,7 +325,7 @@ TEST(OpenErrors, CreateFalseWithoutFileIsCantOpen) {
   u::test::TempDir dir;
   u::Options options;
   options.create = false;
-  auto e = catch_as<u::OperationalError>([&] { (void)u::connect(dir.file("absent.db"), options).get(); });
+  auto e = catch_as<u::OperationalError>([&] { (void)u::connect(dir.file("absent.db"), std::move(options)).get(); });
   ASSERT_TRUE(e);
   EXPECT_EQ(e->sqlite_errorcode() & 0xff, SQLITE_CANTOPEN);
 }
