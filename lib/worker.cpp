@@ -81,18 +81,23 @@ void Worker::sleep_until_work() {
   // itself after queueing its next job, beside that job's run; destroyed here first, they would
   // hold that job up (the rows of a 100,000-row executemany take a millisecond to free).
   if (!finished_.empty()) {
-    std::unique_lock lock(mutex_);
-    sleeping_.store(true, std::memory_order_seq_cst);
-    (void)wake_.wait_for(lock, kFinishedGrace, [this] { return !queue_.empty(); });
-    sleeping_.store(false, std::memory_order_relaxed);
-    if (!queue_.empty()) return;
-    lock.unlock();
+    if (wait_for_work(kFinishedGrace)) return;
     release_finished();
   }
+  (void)wait_for_work(std::nullopt);
+}
+
+bool Worker::wait_for_work(std::optional<std::chrono::milliseconds> at_most) {
+  const auto has_work = [this] { return !queue_.empty(); };
   std::unique_lock lock(mutex_);
   sleeping_.store(true, std::memory_order_seq_cst);
-  while (queue_.empty()) wake_.wait(lock);
+  if (at_most) {
+    (void)wake_.wait_for(lock, *at_most, has_work);
+  } else {
+    wake_.wait(lock, has_work);
+  }
   sleeping_.store(false, std::memory_order_relaxed);
+  return has_work();
 }
 
 void Worker::run() {

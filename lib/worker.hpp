@@ -5,10 +5,12 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "job.hpp"
 #include "job_queue.hpp"
@@ -55,6 +57,8 @@ class Worker {
   void spin_for_work(CpuPresence& here) const noexcept;
   void wake() noexcept;
   void sleep_until_work();
+  // Sleeps until a job is queued or `at_most` passed (no limit without one); true with a job.
+  bool wait_for_work(std::optional<std::chrono::milliseconds> at_most);
   void release_finished() noexcept;
 
   std::unique_ptr<Session> session_;  // touched by the thread only

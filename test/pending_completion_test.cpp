@@ -18,10 +18,9 @@ namespace uvsqlite::detail {
 namespace {
 
 // Records where it was when it was settled.
-class Probe final : public Relocatable<Probe, int> {
+class Probe final : public Completion<int> {
  public:
-  explicit Probe(const void** settled_at) noexcept
-      : Relocatable<Probe, int>(false), settled_at_(settled_at) {}
+  explicit Probe(const void** settled_at) noexcept : Completion<int>(false), settled_at_(settled_at) {}
   Probe(Probe&&) noexcept = default;
   void settle(Outcome<int>&& /*outcome*/) noexcept override { *settled_at_ = this; }
   void deliver() override {}
@@ -69,9 +68,9 @@ TEST(PendingCompletionTest, AFramedCompletionKeptLongerMovesToTheHeap) {
 }
 
 // Counts its destructions, moved-from ones included.
-class Counted final : public Relocatable<Counted, int> {
+class Counted final : public Completion<int> {
  public:
-  explicit Counted(int* destroyed) noexcept : Relocatable<Counted, int>(false), destroyed_(destroyed) {}
+  explicit Counted(int* destroyed) noexcept : Completion<int>(false), destroyed_(destroyed) {}
   Counted(Counted&&) noexcept = default;
   ~Counted() override { ++*destroyed_; }
   void settle(Outcome<int>&& /*outcome*/) noexcept override {}

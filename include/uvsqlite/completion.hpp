@@ -96,15 +96,9 @@ class Completion : public Delivery {
   /// Worker thread (or the submitting thread for a job that never reached a worker).
   virtual void settle(Outcome<T>&& outcome) noexcept = 0;
 
-  /// The bytes relocate() needs (the dynamic type's size), or 0 when it cannot move.
-  [[nodiscard]] virtual std::size_t footprint() const noexcept { return 0; }
-  /// Move-constructs this completion at `where` (footprint() bytes, aligned as operator new
-  /// aligns) and returns the new one; this one is left moved-from, for its owner to destroy.
-  /// Only called when footprint() is not 0.
-  virtual Completion* relocate(void* where) noexcept { return static_cast<Completion*>(where); }
-
  protected:
-  // For relocate(): a moved completion is not in any bridge's list.
+  // For a completion moved out of its initiating frame (PendingCompletion): the moved one is in
+  // no bridge's list.
   Completion(Completion&& other) noexcept : Delivery(), on_loop_(other.on_loop_) {}
 
  private:
@@ -121,25 +115,6 @@ template <class C>
 inline constexpr bool relocatable_v = std::is_nothrow_move_constructible_v<C> &&
                                       alignof(C) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 
-/// Gives `Derived` (a final completion of T) its footprint() and relocate().
-template <class Derived, class T>
-class Relocatable : public Completion<T> {
- public:
-  using Completion<T>::Completion;
-  [[nodiscard]] std::size_t footprint() const noexcept override {
-    if constexpr (relocatable_v<Derived>) return sizeof(Derived);
-    return 0;
-  }
-  Completion<T>* relocate(void* where) noexcept override {
-    if constexpr (relocatable_v<Derived>)
-      return ::new (where) Derived(std::move(static_cast<Derived&>(*this)));
-    return Completion<T>::relocate(where);
-  }
-
- protected:
-  Relocatable(Relocatable&&) noexcept = default;
-};
-
 /// The completion a start function receives: owned on the heap, or still in the initiating
 /// call's frame (the common case, to spare an allocation). A start function consumes it before
 /// it returns: the job takes it (moving a framed one into the job's own allocation), or it is
@@ -148,22 +123,32 @@ template <class T>
 class PendingCompletion {
  public:
   /// Owns `owned`.
-  explicit PendingCompletion(CompletionPtr<T> owned) noexcept : completion_(owned.release()), owned_(true) {}
-  /// Borrows `framed`, which lives in the initiating call's frame.
+  explicit PendingCompletion(CompletionPtr<T> owned) noexcept : completion_(owned.release()) {}
+  /// Borrows `framed`, which lives in the initiating call's frame; its type, known here, says
+  /// how to move it.
   template <class C>
   static PendingCompletion framed(C& framed) noexcept {
     static_assert(std::is_base_of_v<Completion<T>, C> && std::is_final_v<C> && relocatable_v<C>,
                   "only a final completion that can move is left in the frame");
-    return PendingCompletion(static_cast<Completion<T>*>(&framed));
+    PendingCompletion pending;
+    pending.completion_ = &framed;
+    pending.framed_size_ = sizeof(C);
+    pending.move_to_ = [](Completion<T>* from, void* where) noexcept -> Completion<T>* {
+      return ::new (where) C(std::move(static_cast<C&>(*from)));
+    };
+    return pending;
   }
 
   PendingCompletion(PendingCompletion&& other) noexcept
-      : completion_(std::exchange(other.completion_, nullptr)), owned_(std::exchange(other.owned_, false)) {}
+      : completion_(std::exchange(other.completion_, nullptr)),
+        move_to_(std::exchange(other.move_to_, nullptr)),
+        framed_size_(std::exchange(other.framed_size_, 0)) {}
   PendingCompletion& operator=(PendingCompletion&& other) noexcept {
     if (this != &other) {
       reset();
       completion_ = std::exchange(other.completion_, nullptr);
-      owned_ = std::exchange(other.owned_, false);
+      move_to_ = std::exchange(other.move_to_, nullptr);
+      framed_size_ = std::exchange(other.framed_size_, 0);
     }
     return *this;
   }
@@ -177,44 +162,42 @@ class PendingCompletion {
   explicit operator bool() const noexcept { return completion_ != nullptr; }
   /// Lets go: an owned completion is destroyed; a framed one is left to its frame.
   void reset() noexcept {
-    if (owned_) delete completion_;
+    if (move_to_ == nullptr) delete completion_;
     completion_ = nullptr;
-    owned_ = false;
+    move_to_ = nullptr;
+    framed_size_ = 0;
   }
 
   /// The bytes a job must set aside to take this completion in: 0 when it is owned already.
-  [[nodiscard]] std::size_t footprint() const noexcept { return owned_ ? 0 : completion_->footprint(); }
-  /// Moves a framed completion into `where` (footprint() bytes), or hands over an owned one;
-  /// the caller owns the result (destroying it in place, or deleting it).
+  [[nodiscard]] std::size_t footprint() const noexcept { return framed_size_; }
+  /// Moves a framed completion into `where` (footprint() bytes, aligned as operator new
+  /// aligns), or hands over an owned one; the caller owns the result (destroying it in place,
+  /// or deleting it).
   Completion<T>* take(void* where) noexcept {
-    Completion<T>* taken = owned_ ? completion_ : completion_->relocate(where);
+    Completion<T>* taken = move_to_ == nullptr ? completion_ : move_to_(completion_, where);
     completion_ = nullptr;
-    owned_ = false;
+    reset();
     return taken;
   }
   /// An owned completion on the heap, moving a framed one there. @throws std::bad_alloc
   CompletionPtr<T> to_heap() && {
-    if (owned_) {
-      owned_ = false;
-      return CompletionPtr<T>(std::exchange(completion_, nullptr));
-    }
-    void* where = ::operator new(completion_->footprint());
-    Completion<T>* moved = completion_->relocate(where);
-    completion_ = nullptr;
-    return CompletionPtr<T>(moved);
+    if (move_to_ == nullptr) return CompletionPtr<T>(std::exchange(completion_, nullptr));
+    return CompletionPtr<T>(take(::operator new(framed_size_)));
   }
 
  private:
-  explicit PendingCompletion(Completion<T>* framed) noexcept : completion_(framed), owned_(false) {}
-  Completion<T>* completion_;
-  bool owned_;
+  PendingCompletion() noexcept = default;
+  Completion<T>* completion_ = nullptr;
+  // Framed only: moves the completion out of its frame, and the bytes its type needs.
+  Completion<T>* (*move_to_)(Completion<T>*, void*) noexcept = nullptr;
+  std::size_t framed_size_ = 0;
 };
 
 /// The future form: the promise is fulfilled inside settle(), on the worker.
 template <class T>
-class FutureCompletion final : public Relocatable<FutureCompletion<T>, T> {
+class FutureCompletion final : public Completion<T> {
  public:
-  FutureCompletion() noexcept : Relocatable<FutureCompletion<T>, T>(false) {}
+  FutureCompletion() noexcept : Completion<T>(false) {}
   FutureCompletion(FutureCompletion&&) noexcept = default;
   std::future<T> future() { return promise_.get_future(); }
   void settle(Outcome<T>&& outcome) noexcept override {
@@ -234,10 +217,9 @@ class FutureCompletion final : public Relocatable<FutureCompletion<T>, T> {
 
 /// The callback form: settle() stores the outcome, deliver() calls the handler on the loop.
 template <class T, class H>
-class HandlerCompletion final : public Relocatable<HandlerCompletion<T, H>, T> {
+class HandlerCompletion final : public Completion<T> {
  public:
-  explicit HandlerCompletion(H handler)
-      : Relocatable<HandlerCompletion<T, H>, T>(true), handler_(std::move(handler)) {}
+  explicit HandlerCompletion(H handler) : Completion<T>(true), handler_(std::move(handler)) {}
   // Whether it may move into a job depends on the handler's own move (see relocatable_v).
   HandlerCompletion(HandlerCompletion&&) noexcept(
       std::is_nothrow_move_constructible_v<H>&& std::is_nothrow_move_constructible_v<Outcome<T>>) = default;
@@ -274,10 +256,10 @@ class Awaitable {
   }
 
  private:
-  class Resume final : public Relocatable<Resume, T> {
+  class Resume final : public Completion<T> {
    public:
     Resume(Awaitable* owner, std::coroutine_handle<> handle) noexcept
-        : Relocatable<Resume, T>(true), owner_(owner), handle_(handle) {}
+        : Completion<T>(true), owner_(owner), handle_(handle) {}
     Resume(Resume&&) noexcept = default;
     // The awaitable lives in the suspended coroutine's frame until resume().
     void settle(Outcome<T>&& outcome) noexcept override { owner_->outcome_ = std::move(outcome); }
