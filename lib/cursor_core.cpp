@@ -110,9 +110,14 @@ void CursorCore::executemany(Session& s, std::string_view sql, ParamsSequence& r
   std::int64_t total = 0;
   try {
     if (stmt->readonly()) throw ProgrammingError("executemany() can only execute DML statements.");
+    bool begun = false;
     while (const Params* params = rows.next()) {
       stmt->bind(*params);
-      s.begin_if_needed(*stmt);
+      if (!begun) {
+        // Once per call, as in Python: no row of a DML statement ends the transaction it opened.
+        s.begin_if_needed(*stmt);
+        begun = true;
+      }
       int rc = stmt->step();
       while (rc == SQLITE_ROW) rc = stmt->step();  // RETURNING rows are not kept
       if (rc != SQLITE_DONE) s.raise();

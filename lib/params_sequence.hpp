@@ -4,6 +4,8 @@
 // next().
 
 #include <cstddef>
+#include <memory>
+#include <new>
 #include <optional>
 #include <utility>
 #include <variant>
@@ -26,7 +28,15 @@ class ParamsSequence {
     }
     auto& source = std::get<ParamsSource>(rows_);
     if (!source) return nullptr;  // an empty std::function is an empty sequence
-    current_ = source();
+    // The row is made where it is kept: assigning source()'s result would move every value of
+    // every row once more, and destroy the moved-from row.
+    std::destroy_at(&current_);
+    try {
+      ::new (static_cast<void*>(&current_)) std::optional<Params>(source());
+    } catch (...) {
+      ::new (static_cast<void*>(&current_)) std::optional<Params>();
+      throw;
+    }
     return current_ ? &*current_ : nullptr;
   }
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "uvsqlite/errors.hpp"
 #include "uvsqlite/options.hpp"
@@ -56,8 +58,8 @@ void Statement::bind(const Params& params) {
                              std::to_string(count) + ", and there are " + std::to_string(params.size()) +
                              " supplied.");
     }
-    for (int i = 0; i < count; ++i)
-      bind_value(i + 1, params.positional()[static_cast<std::size_t>(i)], SQLITE_STATIC);
+    const std::span<const Value> values = params.positional();
+    for (int i = 0; i < count; ++i) bind_value(i + 1, values[static_cast<std::size_t>(i)], SQLITE_STATIC);
     return;
   }
   for (int i = 1; i <= count; ++i) {
@@ -89,40 +91,23 @@ void Statement::bind_value(int index, const Value& value, sqlite3_destructor_typ
     bind_value(index, adapt(value, index), SQLITE_TRANSIENT);
     return;
   }
-  int rc = SQLITE_OK;
-  switch (value.type()) {
-    case Type::Null:
-      rc = sqlite3_bind_null(s, index);
-      break;
-    case Type::Integer:
-      rc = sqlite3_bind_int64(s, index, value.get<std::int64_t>());
-      break;
-    case Type::Real: {
-      const double d = value.get<double>();
-      rc = std::isnan(d) ? sqlite3_bind_null(s, index) : sqlite3_bind_double(s, index, d);
-      break;
-    }
-    case Type::Text: {
-      const auto text = value.get<std::string_view>();
-      rc = sqlite3_bind_text64(s, index, text.data(), text.size(), lifetime, SQLITE_UTF8);
-      break;
-    }
-    case Type::Blob: {
+  const int rc = value.visit([&](auto v) {
+    using V = decltype(v);
+    if constexpr (std::is_same_v<V, std::int64_t>) {
+      return sqlite3_bind_int64(s, index, v);
+    } else if constexpr (std::is_same_v<V, double>) {
+      return std::isnan(v) ? sqlite3_bind_null(s, index) : sqlite3_bind_double(s, index, v);
+    } else if constexpr (std::is_same_v<V, std::string_view>) {
+      return sqlite3_bind_text64(s, index, v.data(), v.size(), lifetime, SQLITE_UTF8);
+    } else if constexpr (std::is_same_v<V, std::span<const std::byte>>) {
       // A zero-length blob bound from a null pointer would be NULL; zeroblob(0) stays a blob.
-      const auto blob = value.get<std::span<const std::byte>>();
-      rc = blob.empty() ? sqlite3_bind_zeroblob(s, index, 0)
-                        : sqlite3_bind_blob64(s, index, blob.data(), blob.size(), lifetime);
-      break;
+      return v.empty() ? sqlite3_bind_zeroblob(s, index, 0)
+                       : sqlite3_bind_blob64(s, index, v.data(), v.size(), lifetime);
+    } else {
+      return sqlite3_bind_null(s, index);
     }
-  }
+  });
   if (rc != SQLITE_OK) raise_from(sqlite3_db_handle(s));
-}
-
-int Statement::step() noexcept {
-  if (!stmt_) return SQLITE_DONE;
-  const int rc = sqlite3_step(stmt_.get());
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) sqlite3_reset(stmt_.get());
-  return rc;
 }
 
 int Statement::width() const noexcept { return stmt_ ? sqlite3_data_count(stmt_.get()) : 0; }
@@ -236,10 +221,6 @@ const std::shared_ptr<const Columns>& Statement::describe(int detect_types) {
   columns_ = std::move(cols);
   detect_types_ = detect_types;
   return columns_;
-}
-
-void Statement::rewind() noexcept {
-  if (stmt_) sqlite3_reset(stmt_.get());
 }
 
 void Statement::reset() noexcept {

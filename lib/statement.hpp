@@ -41,7 +41,12 @@ class Statement {
   /// ProgrammingError for a wrong count or a missing name.
   void bind(const Params& params);
   /// sqlite3_step: SQLITE_ROW, SQLITE_DONE, or an error code (the statement is then reset).
-  int step() noexcept;
+  int step() noexcept {
+    if (!stmt_) return SQLITE_DONE;
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) sqlite3_reset(stmt_.get());
+    return rc;
+  }
   /// The number of values of the current row (sqlite3_data_count).
   [[nodiscard]] int width() const noexcept;
   /// Reads the current row into `values` (width() of them). `text_factory`, when set, makes the
@@ -58,7 +63,9 @@ class Statement {
   /// Resets the statement and clears its bindings, ready for the cache.
   void reset() noexcept;
   /// Resets the statement for another run with new bindings (every parameter is bound again).
-  void rewind() noexcept;
+  void rewind() noexcept {
+    if (stmt_) sqlite3_reset(stmt_.get());
+  }
 
  private:
   struct Finalizer {

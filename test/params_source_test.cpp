@@ -80,6 +80,34 @@ TEST_F(ParamsSourceTest, EmptySourceRunsNothing) {
   // An empty std::function is an empty sequence too, not a crash.
   c = db_.executemany("INSERT INTO t VALUES (?, ?)", uvsqlite::ParamsSource{}).get();
   EXPECT_EQ(c.rowcount(), 0);
+  // No row ran, so no transaction was opened for one.
+  EXPECT_FALSE(db_.in_transaction());
+}
+
+TEST_F(ParamsSourceTest, ASourceThatFailsAtOnceOpensNoTransactionAndTheNextRunWorks) {
+  int calls = 0;
+  auto failing = [&calls]() -> std::optional<Params> {
+    if (++calls == 1) throw std::runtime_error("no rows today");
+    return std::nullopt;
+  };
+  auto error = catch_as<std::runtime_error>(
+      [&] { (void)db_.executemany("INSERT INTO t VALUES (?, ?)", failing).get(); });
+  ASSERT_TRUE(error);
+  EXPECT_FALSE(db_.in_transaction());
+  // A source failing after rows whose parameters were long texts: the row kept for binding is
+  // replaced by nothing, and released once (the sanitizer builds see a double free or a leak).
+  int made = 0;
+  auto long_rows = [&made]() -> std::optional<Params> {
+    if (++made == 3) throw std::runtime_error("broke");
+    return Params{made, std::string(100, 'x')};
+  };
+  EXPECT_TRUE(catch_as<std::runtime_error>(
+      [&] { (void)db_.executemany("INSERT INTO t VALUES (?, ?)", long_rows).get(); }));
+  EXPECT_TRUE(db_.in_transaction());
+  EXPECT_EQ(count(), 2);
+  Counting again(2);
+  EXPECT_EQ(db_.executemany("INSERT INTO t VALUES (?, ?)", std::ref(again)).get().rowcount(), 2);
+  EXPECT_EQ(count(), 4);
 }
 
 TEST_F(ParamsSourceTest, TheSourcesExceptionEndsExecutemanyAndKeepsEarlierRowsInTheTransaction) {

@@ -187,7 +187,13 @@ class Value {
     other.kind_ = Kind::Null;
   }
   Value& operator=(const Value& other) {
-    if (this != &other) *this = Value(other);
+    if (this == &other) return *this;
+    if (other.owns_memory()) return *this = Value(other);
+    // Nothing to allocate: a plain copy of the bytes (how a braced parameter list is filled).
+    if (owns_memory()) release();
+    kind_ = other.kind_;
+    inline_size_ = other.inline_size_;
+    std::memcpy(data_, other.data_, sizeof data_);
     return *this;
   }
   Value& operator=(Value&& other) noexcept {
@@ -218,6 +224,17 @@ class Value {
   ///         does not fit a narrower integral T.
   template <class T>
   [[nodiscard]] T get() const;
+
+  /// Calls `f` with the SQLite value, as std::visit does: std::nullptr_t for NULL,
+  /// std::int64_t, double, std::string_view for TEXT or std::span<const std::byte> for BLOB
+  /// (the views point into this Value). A converted Value visits its column's raw value, and a
+  /// Value holding an object that awaits its adapter visits NULL (see object()). Every call
+  /// must return the same type.
+  /// @code
+  ///   v.visit([](auto x) { std::cout << sizeof x; });
+  /// @endcode
+  template <class F>
+  decltype(auto) visit(F&& f) const;
 
   /// Same storage class and same value (and the same carried object, if any).
   bool operator==(const Value& other) const noexcept;
@@ -363,6 +380,27 @@ inline Type Value::type() const noexcept {
 
 inline const detail::Object* Value::object() const noexcept {
   return kind_ == Kind::Object ? pointer<Boxed>()->object.get() : nullptr;
+}
+
+template <class F>
+decltype(auto) Value::visit(F&& f) const {
+  const Value& v = raw();
+  switch (v.kind_) {
+    case Kind::Integer:
+      return std::forward<F>(f)(v.integer());
+    case Kind::Real:
+      return std::forward<F>(f)(v.real());
+    case Kind::InlineText:
+    case Kind::Text:
+      return std::forward<F>(f)(v.text());
+    case Kind::InlineBlob:
+    case Kind::Blob:
+      return std::forward<F>(f)(v.bytes());
+    case Kind::Null:
+    case Kind::Object:  // never: a box holds no box
+      break;
+  }
+  return std::forward<F>(f)(nullptr);
 }
 
 }  // namespace uvsqlite
