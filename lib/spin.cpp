@@ -2,6 +2,7 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <thread>
 
 #include "cpu_presence.hpp"
@@ -45,5 +46,9 @@ void wait_briefly(bool (*ready)(const void* state), const void* state) noexcept 
 }
 
 void yield_cpu() noexcept { std::this_thread::yield(); }
+
+void nap(std::uint64_t nanoseconds) noexcept {
+  std::this_thread::sleep_for(std::chrono::nanoseconds(nanoseconds));
+}
 
 }  // namespace uvsqlite::detail

@@ -28,6 +28,9 @@ inline void cpu_relax() noexcept {
 /// sched_yield: lets another thread runnable on this CPU go first.
 void yield_cpu() noexcept;
 
+/// Blocks the thread for about `nanoseconds` (more by the kernel's timer slack, typically 50 us).
+void nap(std::uint64_t nanoseconds) noexcept;
+
 /// A claim on one of the process's spinning slots; empty when all are taken.
 class SpinSlot {
  public:

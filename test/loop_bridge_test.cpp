@@ -322,6 +322,41 @@ TEST_F(LoopBridgeTest, ABacklogOfSlowJobsStillWakesTheLoopInOrder) {
   close(db);
 }
 
+// While a backlog is outstanding the loop thread naps between looks, but never holds the loop
+// until a completion comes: a repeating 1 ms timer keeps firing while slow jobs run.
+TEST_F(LoopBridgeTest, ALoopWaitingOnABacklogStillRunsItsTimers) {
+  auto db = open();
+  constexpr int kJobs = 24;  // the first 8 complete with more than 16 outstanding
+  struct Ticks {
+    uv_timer_t timer{};
+    int fired = 0;
+  } ticks;
+  uv_timer_init(&loop_, &ticks.timer);
+  ticks.timer.data = &ticks;
+  uv_timer_start(
+      &ticks.timer, [](uv_timer_t* t) { ++static_cast<Ticks*>(t->data)->fired; }, 1, 1);
+  int delivered = 0;
+  int fired_while_patient = -1;
+  for (int i = 0; i < kJobs; ++i) {
+    db.call(
+        [](sqlite3*) {
+          std::this_thread::sleep_for(20ms);
+          return 0;
+        },
+        [&](std::exception_ptr e, int) {
+          EXPECT_FALSE(e);
+          if (++delivered == kJobs - 16) fired_while_patient = ticks.fired;
+          if (delivered == kJobs) uv_close(reinterpret_cast<uv_handle_t*>(&ticks.timer), nullptr);
+        });
+  }
+  EXPECT_TRUE(run_default_returns(&loop_, 30s));
+  EXPECT_EQ(delivered, kJobs);
+  // 8 jobs of 20 ms: about 160 ticks if the loop ran freely, at most 8 if it waited in the
+  // bridge from one completion to the next.
+  EXPECT_GE(fired_while_patient, 40);
+  close(db);
+}
+
 // Several connections on one loop, each with its own chain of round trips: a bridge waiting for
 // its completion never starves another's.
 TEST_F(LoopBridgeTest, ChainsOnSeveralConnectionsAllFinish) {
