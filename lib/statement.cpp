@@ -49,6 +49,38 @@ bool Statement::readonly() const noexcept {
   return stmt_ == nullptr || sqlite3_stmt_readonly(stmt_.get()) != 0;
 }
 
+[[gnu::always_inline]] inline void Statement::bind_value(int index, const Value& value,
+                                                         sqlite3_destructor_type lifetime) {
+  sqlite3_stmt* s = stmt_.get();
+  if (value.object() != nullptr && value.is_null()) [[unlikely]] {
+    bind_adapted(index, value);
+    return;
+  }
+  const int rc = value.visit([&](auto v) {
+    using V = decltype(v);
+    if constexpr (std::is_same_v<V, std::int64_t>) {
+      return sqlite3_bind_int64(s, index, v);
+    } else if constexpr (std::is_same_v<V, double>) {
+      return std::isnan(v) ? sqlite3_bind_null(s, index) : sqlite3_bind_double(s, index, v);
+    } else if constexpr (std::is_same_v<V, std::string_view>) {
+      return sqlite3_bind_text64(s, index, v.data(), v.size(), lifetime, SQLITE_UTF8);
+    } else if constexpr (std::is_same_v<V, std::span<const std::byte>>) {
+      // A zero-length blob bound from a null pointer would be NULL; zeroblob(0) stays a blob.
+      return v.empty() ? sqlite3_bind_zeroblob(s, index, 0)
+                       : sqlite3_bind_blob64(s, index, v.data(), v.size(), lifetime);
+    } else {
+      return sqlite3_bind_null(s, index);
+    }
+  });
+  if (rc != SQLITE_OK) [[unlikely]]
+    raise_from(sqlite3_db_handle(s));
+}
+
+// An object awaiting its adapter: the adapted value is a temporary, so SQLite copies it.
+void Statement::bind_adapted(int index, const Value& value) {
+  bind_value(index, adapt(value, index), SQLITE_TRANSIENT);
+}
+
 void Statement::bind(const Params& params) {
   sqlite3_stmt* s = stmt_.get();
   const int count = s == nullptr ? 0 : sqlite3_bind_parameter_count(s);
@@ -82,32 +114,6 @@ void Statement::bind(const Params& params) {
     }
     bind_value(i, *found, SQLITE_STATIC);
   }
-}
-
-void Statement::bind_value(int index, const Value& value, sqlite3_destructor_type lifetime) {
-  sqlite3_stmt* s = stmt_.get();
-  if (value.object() != nullptr && value.is_null()) {
-    // An object awaiting its adapter: the adapted value is a temporary, so SQLite copies it.
-    bind_value(index, adapt(value, index), SQLITE_TRANSIENT);
-    return;
-  }
-  const int rc = value.visit([&](auto v) {
-    using V = decltype(v);
-    if constexpr (std::is_same_v<V, std::int64_t>) {
-      return sqlite3_bind_int64(s, index, v);
-    } else if constexpr (std::is_same_v<V, double>) {
-      return std::isnan(v) ? sqlite3_bind_null(s, index) : sqlite3_bind_double(s, index, v);
-    } else if constexpr (std::is_same_v<V, std::string_view>) {
-      return sqlite3_bind_text64(s, index, v.data(), v.size(), lifetime, SQLITE_UTF8);
-    } else if constexpr (std::is_same_v<V, std::span<const std::byte>>) {
-      // A zero-length blob bound from a null pointer would be NULL; zeroblob(0) stays a blob.
-      return v.empty() ? sqlite3_bind_zeroblob(s, index, 0)
-                       : sqlite3_bind_blob64(s, index, v.data(), v.size(), lifetime);
-    } else {
-      return sqlite3_bind_null(s, index);
-    }
-  });
-  if (rc != SQLITE_OK) raise_from(sqlite3_db_handle(s));
 }
 
 int Statement::width() const noexcept { return stmt_ ? sqlite3_data_count(stmt_.get()) : 0; }

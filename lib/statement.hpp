@@ -73,6 +73,7 @@ class Statement {
   };
   Statement(std::string sql, sqlite3_stmt* stmt);
   void bind_value(int index, const Value& value, sqlite3_destructor_type lifetime);
+  void bind_adapted(int index, const Value& value);
 
   std::string sql_;
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;

@@ -382,8 +382,9 @@ inline const detail::Object* Value::object() const noexcept {
   return kind_ == Kind::Object ? pointer<Boxed>()->object.get() : nullptr;
 }
 
+// Always inlined: a visit is one switch, and binding parameters visits every value.
 template <class F>
-decltype(auto) Value::visit(F&& f) const {
+[[gnu::always_inline]] inline decltype(auto) Value::visit(F&& f) const {
   const Value& v = raw();
   switch (v.kind_) {
     case Kind::Integer:
