@@ -108,6 +108,48 @@ TEST(ParamsValue, AMovedFromParamsHasNoValues) {
   }
 }
 
+// The three forms (inline values, a vector of values, named values) share one storage: every
+// form copied and moved over every other keeps the right values, and each value is destroyed
+// once (the sanitizer builds see a leak or a double destruction).
+TEST(ParamsValue, EveryFormAssignedOverEveryFormKeepsItsValues) {
+  const std::string long_text(100, 'z');
+  const std::vector<Params> forms = {Params{},
+                                     Params{long_text},
+                                     Params{1, long_text, 2.5},
+                                     Params{1, long_text, 2.5, 4},
+                                     Params(std::vector<Value>{Value(long_text)}),
+                                     Params{{"a", long_text}, {"b", 2}},
+                                     Params(std::map<std::string, Value>{{"m", Value(long_text)}})};
+  const auto same = [](const Params& a, const Params& b) {
+    if (a.is_named() != b.is_named() || a.size() != b.size()) return false;
+    if (a.is_named()) return a.named() == b.named();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!(a.positional()[i] == b.positional()[i])) return false;
+    }
+    return true;
+  };
+  for (const Params& from : forms) {
+    for (const Params& to : forms) {
+      Params copied = to;
+      copied = from;
+      EXPECT_TRUE(same(copied, from));
+      Params moved = to;
+      Params source = from;
+      moved = std::move(source);
+      EXPECT_TRUE(same(moved, from));
+      EXPECT_EQ(source.size(), 0U);  // NOLINT(bugprone-use-after-move): the state a move leaves
+      EXPECT_FALSE(source.is_named());
+      const Params& self = moved;
+      moved = self;  // self-assignment keeps the values
+      EXPECT_TRUE(same(moved, from));
+    }
+  }
+}
+
+// Rows of an executemany are read on the worker and destroyed where they were made: they stay
+// small (three values inline, or one vector).
+TEST(ParamsValue, IsEightyBytes) { EXPECT_EQ(sizeof(Params), 80U); }
+
 TEST(ParamsValue, EmptyIsPositionalAndEmpty) {
   Params p;
   EXPECT_FALSE(p.is_named());

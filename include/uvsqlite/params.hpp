@@ -4,13 +4,15 @@
 ///
 /// Thread-safety: a plain value type.
 
-#include <array>
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,73 +36,169 @@ namespace uvsqlite {
 ///   db.execute("SELECT :a", {{"a", 1}});
 /// @endcode
 ///
-/// Up to three positional values live inside the Params itself, so the common statement's
+/// Up to three positional values live inside the Params, so the common statement's
 /// parameters cost no allocation of their own (an executemany of 100,000 rows makes 100,000
-/// fewer); longer lists, and vectors handed over whole, are kept in a std::vector.
+/// fewer); longer lists, and vectors handed over whole, are kept in a std::vector. The three
+/// forms share one storage, which keeps a Params at 80 bytes: an executemany's rows are read
+/// on the worker and destroyed where they were made, so their size is memory crossed twice.
 class Params {
  public:
   /// No parameters.
-  Params() = default;
+  Params() noexcept = default;
   /// Positional values, from a braced list.
   Params(std::initializer_list<Value> positional) {  // NOLINT(google-explicit-constructor)
     if (positional.size() <= kInline) {
-      for (const Value& v : positional) inline_[inline_size_++] = v;
+      copy_inline(positional.begin(), positional.size());
     } else {
-      heap_.assign(positional.begin(), positional.end());
+      ::new (static_cast<void*>(storage_)) Positional(positional.begin(), positional.end());
+      form_ = Form::Heap;
     }
   }
   /// Named values, from a braced list of {name, value} pairs.
   Params(std::initializer_list<std::pair<std::string, Value>> named)  // NOLINT
-      : named_(named), is_named_(true) {}
+  {
+    ::new (static_cast<void*>(storage_)) Named(named);
+    form_ = Form::Named;
+  }
   /// Positional values built at run time (the vector is kept as it is: no copy).
   Params(std::vector<Value> positional) noexcept  // NOLINT(google-explicit-constructor)
-      : heap_(std::move(positional)) {}
+  {
+    ::new (static_cast<void*>(storage_)) Positional(std::move(positional));
+    form_ = Form::Heap;
+  }
   /// Named values built at run time.
   Params(std::vector<std::pair<std::string, Value>> named) noexcept  // NOLINT
-      : named_(std::move(named)), is_named_(true) {}
+  {
+    ::new (static_cast<void*>(storage_)) Named(std::move(named));
+    form_ = Form::Named;
+  }
   /// Named values built at run time.
   Params(const std::map<std::string, Value>& named)  // NOLINT(google-explicit-constructor)
-      : named_(named.begin(), named.end()), is_named_(true) {}
+      : Params(Named(named.begin(), named.end())) {}
 
-  Params(const Params&) = default;
-  Params& operator=(const Params&) = default;
-  /// Leaves `other` without values.
-  Params(Params&& other) noexcept
-      : inline_(std::move(other.inline_)),
-        heap_(std::move(other.heap_)),
-        named_(std::move(other.named_)),
-        inline_size_(std::exchange(other.inline_size_, 0)),
-        is_named_(other.is_named_) {}
-  /// Leaves `other` without values.
-  Params& operator=(Params&& other) noexcept {
-    inline_ = std::move(other.inline_);
-    heap_ = std::move(other.heap_);
-    named_ = std::move(other.named_);
-    inline_size_ = std::exchange(other.inline_size_, 0);
-    is_named_ = other.is_named_;
+  Params(const Params& other) {
+    switch (other.form_) {
+      case Form::Inline:
+        copy_inline(other.inline_values(), other.size_);
+        break;
+      case Form::Heap:
+        ::new (static_cast<void*>(storage_)) Positional(other.heap());
+        break;
+      case Form::Named:
+        ::new (static_cast<void*>(storage_)) Named(other.named_list());
+        break;
+    }
+    form_ = other.form_;
+  }
+  Params& operator=(const Params& other) {
+    if (this != &other) *this = Params(other);
     return *this;
   }
-  ~Params() = default;
+  /// Leaves `other` without values.
+  Params(Params&& other) noexcept { take(other); }
+  /// Leaves `other` without values.
+  Params& operator=(Params&& other) noexcept {
+    if (this != &other) {
+      clear();
+      take(other);
+    }
+    return *this;
+  }
+  ~Params() { clear(); }
 
   /// True when the values are named (a mapping), false for a positional list.
-  [[nodiscard]] bool is_named() const noexcept { return is_named_; }
+  [[nodiscard]] bool is_named() const noexcept { return form_ == Form::Named; }
   /// The positional values (empty when named).
   [[nodiscard]] std::span<const Value> positional() const noexcept {
-    if (inline_size_ != 0) return {inline_.data(), inline_size_};
-    return {heap_.data(), heap_.size()};
+    switch (form_) {
+      case Form::Inline:
+        return {inline_values(), size_};
+      case Form::Heap:
+        return {heap().data(), heap().size()};
+      case Form::Named:
+        break;
+    }
+    return {};
   }
   /// The named values (empty when positional).
-  [[nodiscard]] const std::vector<std::pair<std::string, Value>>& named() const noexcept { return named_; }
+  [[nodiscard]] const std::vector<std::pair<std::string, Value>>& named() const noexcept {
+    static const Named none;
+    return form_ == Form::Named ? named_list() : none;
+  }
   /// Number of values given.
-  [[nodiscard]] std::size_t size() const noexcept { return is_named_ ? named_.size() : positional().size(); }
+  [[nodiscard]] std::size_t size() const noexcept {
+    return is_named() ? named_list().size() : positional().size();
+  }
 
  private:
+  using Positional = std::vector<Value>;
+  using Named = std::vector<std::pair<std::string, Value>>;
   static constexpr std::size_t kInline = 3;
-  std::array<Value, kInline> inline_{};  // the first inline_size_ are the values, when short
-  std::vector<Value> heap_;              // the values otherwise
-  std::vector<std::pair<std::string, Value>> named_;
-  std::uint8_t inline_size_ = 0;
-  bool is_named_ = false;
+  enum class Form : std::uint8_t { Inline, Heap, Named };
+
+  Value* inline_values() noexcept { return std::launder(reinterpret_cast<Value*>(storage_)); }
+  [[nodiscard]] const Value* inline_values() const noexcept {
+    return std::launder(reinterpret_cast<const Value*>(storage_));
+  }
+  Positional& heap() noexcept { return *std::launder(reinterpret_cast<Positional*>(storage_)); }
+  [[nodiscard]] const Positional& heap() const noexcept {
+    return *std::launder(reinterpret_cast<const Positional*>(storage_));
+  }
+  Named& named_list() noexcept { return *std::launder(reinterpret_cast<Named*>(storage_)); }
+  [[nodiscard]] const Named& named_list() const noexcept {
+    return *std::launder(reinterpret_cast<const Named*>(storage_));
+  }
+
+  // Copies `n` values in (this holds none); a copy that throws leaves none.
+  void copy_inline(const Value* values, std::size_t n) {
+    try {
+      for (; size_ < n; ++size_) ::new (static_cast<void*>(inline_values() + size_)) Value(values[size_]);
+    } catch (...) {
+      clear();
+      throw;
+    }
+  }
+  // Moves other's values in (this holds none) and leaves other empty.
+  void take(Params& other) noexcept {
+    if (other.form_ == Form::Inline) {
+      Value* to = inline_values();
+      Value* from = other.inline_values();
+      for (std::uint8_t i = 0; i < other.size_; ++i)
+        ::new (static_cast<void*>(to + i)) Value(std::move(from[i]));
+      size_ = other.size_;
+      other.size_ = 0;  // what a move leaves is NULL, with nothing to destroy
+      return;
+    }
+    if (other.form_ == Form::Heap) {
+      ::new (static_cast<void*>(storage_)) Positional(std::move(other.heap()));
+    } else {
+      ::new (static_cast<void*>(storage_)) Named(std::move(other.named_list()));
+    }
+    form_ = other.form_;
+    other.clear();
+  }
+  // Destroys the values: an empty positional list remains.
+  void clear() noexcept {
+    switch (form_) {
+      case Form::Inline:
+        std::destroy_n(inline_values(), size_);
+        break;
+      case Form::Heap:
+        std::destroy_at(&heap());
+        break;
+      case Form::Named:
+        std::destroy_at(&named_list());
+        break;
+    }
+    size_ = 0;
+    form_ = Form::Inline;
+  }
+
+  static constexpr std::size_t kStorage =
+      std::max({kInline * sizeof(Value), sizeof(Positional), sizeof(Named)});
+  std::uint8_t size_ = 0;  // constructed inline values (Form::Inline)
+  Form form_ = Form::Inline;
+  alignas(Value) alignas(Positional) alignas(Named) unsigned char storage_[kStorage];
 };
 
 /// Yields executemany()'s parameter sets one at a time; std::nullopt ends the sequence.
