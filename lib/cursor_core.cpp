@@ -114,7 +114,9 @@ void CursorCore::executemany(Session& s, std::string_view sql, ParamsSequence& r
     while (const Params* params = rows.next()) {
       stmt->bind(*params);
       if (!begun) {
-        // Once per call, as in Python: no row of a DML statement ends the transaction it opened.
+        // Once per call: no row of a DML statement ends the transaction the first row opened
+        // (one that fails raises). Python begins before it takes the first row; no row, no
+        // transaction here.
         s.begin_if_needed(*stmt);
         begun = true;
       }
@@ -125,7 +127,7 @@ void CursorCore::executemany(Session& s, std::string_view sql, ParamsSequence& r
       stmt->rewind();  // bind() sets every parameter again
     }
   } catch (...) {
-    s.release(std::move(stmt));  // resets the statement before the rows it points into go
+    s.release(std::move(stmt));  // lets go of the rows it points into before they go
     rows.finish();
     throw;
   }

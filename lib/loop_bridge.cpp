@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include "cpu_presence.hpp"
 #include "intrusive_chain.hpp"
@@ -23,13 +24,15 @@ constexpr std::uint64_t kSliceNanoseconds = 2'000;
 constexpr std::uint64_t kTurnNanoseconds = 50'000;
 
 // With more completions than this outstanding, and no other bridge spinning on the thread, the
-// loop thread naps between looks (kPatientNap, plus the kernel's timer slack) instead of
-// spinning: each look takes the cache line the worker's next post must take back, and on the
-// virtual machines measured a spinning vCPU slowed the worker's, which is the bottleneck then,
-// more than the naps delay a caller awaiting many results (they are delivered in batches). Measured on W3p
-// (10,000 pipelined inserts), medians of 7 runs side by side: 0.703 of raw SQLite when spinning with a look
-// every 2-3 us, 0.728 with 5 us naps, 0.749 with 20 us, 0.754 with 50 us, 0.723 with 100 us. Each nap is one
-// look: the loop goes round between naps, as between spins.
+// loop thread naps before each look (kPatientNap, plus the kernel's timer slack) instead of
+// spinning, and after a look that found nothing it blocks in epoll, as a spin that ran out does:
+// each look takes the cache line the worker's next post must take back, and on the virtual
+// machines measured a spinning vCPU slowed the worker's, which is the bottleneck then, more than
+// the naps delay a caller awaiting many results (they are delivered in batches). Measured on W3p
+// (10,000 pipelined inserts), medians of 7 runs side by side: 0.703 of raw SQLite when spinning
+// with a look every 2-3 us, 0.728 with 5 us naps, 0.749 with 20 us, 0.754 with 50 us, 0.723 with
+// 100 us. While completions keep coming, the loop still goes round once a turn
+// (kTurnNanoseconds, plus the nap in progress).
 constexpr std::size_t kPatientBacklog = 16;
 constexpr std::uint64_t kPatientNap = 20'000;
 }  // namespace
@@ -198,14 +201,21 @@ void LoopBridge::spin() {
     spin_deadline_ = now + kSpinNanoseconds;
     deadline_stale_ = false;
   }
-  const SpinSlot slot;
-  const CpuPresence here;  // a worker that shares this CPU then sleeps rather than spin
+  std::optional<SpinSlot> slot;  // claimed to spin; a napping thread is not spinning
+  CpuPresence here;              // a worker that shares this CPU then sleeps rather than spin
   for (;;) {
     const auto has_posts = [&] { return posted_.load(std::memory_order_acquire) != nullptr; };
-    if (backlog_ > kPatientBacklog && t_spinning_bridges <= 1) {
-      if (!has_posts()) nap(kPatientNap);
+    const bool patient = backlog_ > kPatientBacklog && t_spinning_bridges <= 1;
+    if (patient) {
+      slot.reset();
+      if (!has_posts()) {
+        here.leave();  // asleep, it crowds no worker off this CPU
+        nap(kPatientNap);
+        here.enter();
+      }
     } else {
-      spin_until(slot, std::min(spin_deadline_, turn_end), has_posts);
+      if (!slot) slot.emplace();
+      spin_until(*slot, std::min(spin_deadline_, turn_end), has_posts);
     }
     if (has_posts()) {
       drain();
@@ -220,8 +230,9 @@ void LoopBridge::spin() {
       continue;
     }
     // The turn is over, but not this wait: let the loop go round (other bridges, timers, I/O).
-    if (slot && spin_clock() <= spin_deadline_) return;
-    // Spun out, or no spinning slot free: block in epoll; post() signals the async handle again.
+    if ((patient || *slot) && spin_clock() <= spin_deadline_) return;
+    // Spun out (a nap that found nothing usually outlasts the wait), or no spinning slot free:
+    // block in epoll; post() signals the async handle again.
     std::lock_guard lock(mutex_);
     stop_spinning_locked();
     if (posted_.load(std::memory_order_seq_cst) != nullptr) uv_async_send(&handle_->async);

@@ -72,7 +72,8 @@ class Statement {
     void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
   };
   Statement(std::string sql, sqlite3_stmt* stmt);
-  void bind_value(int index, const Value& value, sqlite3_destructor_type lifetime);
+  // Defined (and used) in statement.cpp only, inlined into bind()'s loop.
+  inline void bind_value(int index, const Value& value, sqlite3_destructor_type lifetime);
   void bind_adapted(int index, const Value& value);
 
   std::string sql_;

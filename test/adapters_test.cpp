@@ -277,6 +277,23 @@ TEST_F(Converters, DecltypesConvertsAndKeepsTheRawValue) {
   EXPECT_THROW((void)rows[0].get<Tag>(0), uvsqlite::InterfaceError);
 }
 
+// A converted value passed back as a parameter binds its column's raw value: the object made
+// from it does not go through an adapter (one registered here would bind something else).
+TEST_F(Converters, AConvertedValueBindsItsRawValue) {
+  ScopedConverter conv("cv_rebind_point", parse_point);
+  ScopedAdapterRemoval<Point> cleanup;
+  uvsqlite::register_adapter<Point>([](const Point&) { return Value("adapted"); });
+  auto db = connect(uvsqlite::PARSE_DECLTYPES);
+  db.executescript("CREATE TABLE t(p cv_rebind_point); INSERT INTO t VALUES ('1;2');").get();
+  const auto converted = db.execute_fetchall("SELECT p FROM t").get().at(0)[0];
+  ASSERT_NE(converted.object(), nullptr);
+  const auto rows = db.execute_fetchall("SELECT ?, typeof(?)", {converted, converted}).get();
+  EXPECT_EQ(rows.at(0)[0], Value("1;2"));
+  EXPECT_EQ(rows.at(0)[1], Value("text"));
+  // An object that awaits its adapter, by contrast, is adapted.
+  EXPECT_EQ(db.execute_fetchall("SELECT ?", {Point{3, 4}}).get().at(0)[0], Value("adapted"));
+}
+
 // As in Python, a converted column's converter receives the raw value: the text factory, which
 // would turn TEXT into a blob here, applies only to the columns without a converter.
 TEST_F(Converters, ConverterGetsTheRawTextWhateverTheTextFactory) {

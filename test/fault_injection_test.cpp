@@ -798,7 +798,7 @@ TEST_F(WalFaultTest, CheckpointFailureAtCloseLosesNothing) {
 TEST_P(FaultInjectionTest, FaultsArmedDuringAPipelineFailExactlyTheInsertsTheyHit) {
   Options options;
   options.isolation_level = std::nullopt;  // each insert commits itself
-  auto db = create_db(0, "fault.db", options);
+  auto db = create_db(0, "fault.db", std::move(options));
 
   std::vector<std::pair<int, std::future<std::optional<std::int64_t>>>> pending;
   for (int id = 1; id <= 60; ++id) {

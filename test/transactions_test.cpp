@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "support/test_support.hpp"
 
@@ -147,7 +148,7 @@ TEST_F(Transactions, ExecutescriptMayManageItsOwnTransaction) {
 TEST_F(Transactions, AutocommitFromOptions) {
   Options options;
   options.isolation_level = std::nullopt;
-  auto auto_db = uvsqlite::connect(path_, options).get();
+  auto auto_db = uvsqlite::connect(path_, std::move(options)).get();
   EXPECT_EQ(auto_db.isolation_level(), std::nullopt);
   auto_db.execute("INSERT INTO t VALUES (1)").get();
   EXPECT_FALSE(auto_db.in_transaction());

@@ -12,7 +12,6 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
-#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,32 +43,32 @@ namespace uvsqlite {
 class Params {
  public:
   /// No parameters.
-  Params() noexcept = default;
+  Params() noexcept {}  // NOLINT(modernize-use-equals-default): the union stays unconstructed
   /// Positional values, from a braced list.
   Params(std::initializer_list<Value> positional) {  // NOLINT(google-explicit-constructor)
     if (positional.size() <= kInline) {
       copy_inline(positional.begin(), positional.size());
     } else {
-      ::new (static_cast<void*>(storage_)) Positional(positional.begin(), positional.end());
+      std::construct_at(&heap_, positional.begin(), positional.end());
       form_ = Form::Heap;
     }
   }
   /// Named values, from a braced list of {name, value} pairs.
   Params(std::initializer_list<std::pair<std::string, Value>> named)  // NOLINT
   {
-    ::new (static_cast<void*>(storage_)) Named(named);
+    std::construct_at(&named_, named);
     form_ = Form::Named;
   }
   /// Positional values built at run time (the vector is kept as it is: no copy).
   Params(std::vector<Value> positional) noexcept  // NOLINT(google-explicit-constructor)
   {
-    ::new (static_cast<void*>(storage_)) Positional(std::move(positional));
+    std::construct_at(&heap_, std::move(positional));
     form_ = Form::Heap;
   }
   /// Named values built at run time.
   Params(std::vector<std::pair<std::string, Value>> named) noexcept  // NOLINT
   {
-    ::new (static_cast<void*>(storage_)) Named(std::move(named));
+    std::construct_at(&named_, std::move(named));
     form_ = Form::Named;
   }
   /// Named values built at run time.
@@ -79,13 +78,13 @@ class Params {
   Params(const Params& other) {
     switch (other.form_) {
       case Form::Inline:
-        copy_inline(other.inline_values(), other.size_);
+        copy_inline(other.inline_, other.size_);
         break;
       case Form::Heap:
-        ::new (static_cast<void*>(storage_)) Positional(other.heap());
+        std::construct_at(&heap_, other.heap_);
         break;
       case Form::Named:
-        ::new (static_cast<void*>(storage_)) Named(other.named_list());
+        std::construct_at(&named_, other.named_);
         break;
     }
     form_ = other.form_;
@@ -112,9 +111,9 @@ class Params {
   [[nodiscard]] std::span<const Value> positional() const noexcept {
     switch (form_) {
       case Form::Inline:
-        return {inline_values(), size_};
+        return {inline_, size_};
       case Form::Heap:
-        return {heap().data(), heap().size()};
+        return {heap_.data(), heap_.size()};
       case Form::Named:
         break;
     }
@@ -123,12 +122,10 @@ class Params {
   /// The named values (empty when positional).
   [[nodiscard]] const std::vector<std::pair<std::string, Value>>& named() const noexcept {
     static const Named none;
-    return form_ == Form::Named ? named_list() : none;
+    return form_ == Form::Named ? named_ : none;
   }
   /// Number of values given.
-  [[nodiscard]] std::size_t size() const noexcept {
-    return is_named() ? named_list().size() : positional().size();
-  }
+  [[nodiscard]] std::size_t size() const noexcept { return is_named() ? named_.size() : positional().size(); }
 
  private:
   using Positional = std::vector<Value>;
@@ -136,23 +133,10 @@ class Params {
   static constexpr std::size_t kInline = 3;
   enum class Form : std::uint8_t { Inline, Heap, Named };
 
-  Value* inline_values() noexcept { return std::launder(reinterpret_cast<Value*>(storage_)); }
-  [[nodiscard]] const Value* inline_values() const noexcept {
-    return std::launder(reinterpret_cast<const Value*>(storage_));
-  }
-  Positional& heap() noexcept { return *std::launder(reinterpret_cast<Positional*>(storage_)); }
-  [[nodiscard]] const Positional& heap() const noexcept {
-    return *std::launder(reinterpret_cast<const Positional*>(storage_));
-  }
-  Named& named_list() noexcept { return *std::launder(reinterpret_cast<Named*>(storage_)); }
-  [[nodiscard]] const Named& named_list() const noexcept {
-    return *std::launder(reinterpret_cast<const Named*>(storage_));
-  }
-
   // Copies `n` values in (this holds none); a copy that throws leaves none.
   void copy_inline(const Value* values, std::size_t n) {
     try {
-      for (; size_ < n; ++size_) ::new (static_cast<void*>(inline_values() + size_)) Value(values[size_]);
+      for (; size_ < n && size_ < kInline; ++size_) std::construct_at(inline_ + size_, values[size_]);
     } catch (...) {
       clear();
       throw;
@@ -161,18 +145,17 @@ class Params {
   // Moves other's values in (this holds none) and leaves other empty.
   void take(Params& other) noexcept {
     if (other.form_ == Form::Inline) {
-      Value* to = inline_values();
-      Value* from = other.inline_values();
-      for (std::uint8_t i = 0; i < other.size_; ++i)
-        ::new (static_cast<void*>(to + i)) Value(std::move(from[i]));
+      for (std::size_t i = 0; i < kInline && i < other.size_; ++i)  // (the bound, for the compiler)
+        std::construct_at(inline_ + i, std::move(other.inline_[i]));
       size_ = other.size_;
-      other.size_ = 0;  // what a move leaves is NULL, with nothing to destroy
+      // The moved-from values are NULL, whose destructor does nothing: they are not destroyed.
+      other.size_ = 0;
       return;
     }
     if (other.form_ == Form::Heap) {
-      ::new (static_cast<void*>(storage_)) Positional(std::move(other.heap()));
+      std::construct_at(&heap_, std::move(other.heap_));
     } else {
-      ::new (static_cast<void*>(storage_)) Named(std::move(other.named_list()));
+      std::construct_at(&named_, std::move(other.named_));
     }
     form_ = other.form_;
     other.clear();
@@ -181,24 +164,26 @@ class Params {
   void clear() noexcept {
     switch (form_) {
       case Form::Inline:
-        std::destroy_n(inline_values(), size_);
+        std::destroy_n(inline_, std::min<std::size_t>(size_, kInline));
         break;
       case Form::Heap:
-        std::destroy_at(&heap());
+        std::destroy_at(&heap_);
         break;
       case Form::Named:
-        std::destroy_at(&named_list());
+        std::destroy_at(&named_);
         break;
     }
     size_ = 0;
     form_ = Form::Inline;
   }
 
-  static constexpr std::size_t kStorage =
-      std::max({kInline * sizeof(Value), sizeof(Positional), sizeof(Named)});
-  std::uint8_t size_ = 0;  // constructed inline values (Form::Inline)
+  std::uint8_t size_ = 0;  // constructed values of inline_ (Form::Inline)
   Form form_ = Form::Inline;
-  alignas(Value) alignas(Positional) alignas(Named) unsigned char storage_[kStorage];
+  union {  // the member form_ names
+    Value inline_[kInline];
+    Positional heap_;
+    Named named_;
+  };
 };
 
 /// Yields executemany()'s parameter sets one at a time; std::nullopt ends the sequence.
