@@ -71,6 +71,17 @@ bool spin_until(const SpinSlot& slot, std::uint64_t deadline, Ready&& ready, Giv
   }
 }
 
+/// Looks for `ready()` until `deadline` (spin_clock time), yielding the CPU between looks;
+/// returns ready(). For a thread that shares the CPUs with more busy threads than there are.
+template <class Ready>
+bool yield_until(std::uint64_t deadline, Ready&& ready) noexcept {
+  for (;;) {
+    if (ready()) return true;
+    if (spin_clock() >= deadline) return false;
+    yield_cpu();
+  }
+}
+
 template <class Ready>
 bool spin_until(const SpinSlot& slot, std::uint64_t deadline, Ready&& ready) noexcept {
   return spin_until(slot, deadline, std::forward<Ready>(ready), [] { return false; });
