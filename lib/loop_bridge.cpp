@@ -207,7 +207,7 @@ void LoopBridge::spin() {
     const auto has_posts = [&] { return posted_.load(std::memory_order_acquire) != nullptr; };
     // Napping and yielding waits need no spinning slot: they give the CPU away as they wait.
     const bool patient = backlog_ > kPatientBacklog && t_spinning_bridges <= 1;
-    const bool crowded = t_spinning_bridges > 1;
+    const bool several = t_spinning_bridges > 1;
     if (patient) {
       slot.reset();
       if (!has_posts()) {
@@ -215,7 +215,7 @@ void LoopBridge::spin() {
         nap(kPatientNap);
         here.enter();
       }
-    } else if (crowded) {
+    } else if (several) {
       // Several connections wait here, each with a worker of its own: more busy threads than a
       // small machine has CPUs, so look between yields (never pause), as the model of W5's
       // floor does. W5 (4 connections on 2 vCPUs), medians of 7 runs side by side: 0.309
@@ -239,7 +239,7 @@ void LoopBridge::spin() {
       continue;
     }
     // The turn is over, but not this wait: let the loop go round (other bridges, timers, I/O).
-    if ((patient || crowded || *slot) && spin_clock() <= spin_deadline_) return;
+    if ((patient || several || *slot) && spin_clock() <= spin_deadline_) return;
     // Spun out (a nap that found nothing usually outlasts the wait), or no spinning slot free:
     // block in epoll; post() signals the async handle again.
     std::lock_guard lock(mutex_);
