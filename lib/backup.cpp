@@ -177,9 +177,11 @@ class HoldJob final : public Job {
 void start_backup(const std::shared_ptr<ConnectionCore>& source,
                   const std::shared_ptr<ConnectionCore>& target, sqlite3* raw_target, BackupOptions options,
                   PendingCompletion<void> completion) {
-  PendingCompletion<void> owned(std::move(completion).to_heap());  // before accept() counts it
-  if (!source->accept(owned)) return;
-  auto backup = std::make_shared<Backup>(source, std::move(options), std::move(owned).to_heap());
+  // Kept on the heap for the whole backup; the Backup itself is made once admitted, since its end
+  // settles the completion.
+  CompletionPtr<void> owned = source->admit(completion, [&] { return std::move(completion).to_heap(); });
+  if (!owned) return;
+  auto backup = std::make_shared<Backup>(source, std::move(options), std::move(owned));
   if (target) {
     if (target == source) {
       backup->complete(

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 
 #include "loop_bridge.hpp"
@@ -33,39 +34,27 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
   /// @throws ProgrammingError at once for a loop form on a connection without a loop.
   template <class T, class Work>
   void submit(PendingCompletion<T> completion, Work&& work) {
+    std::unique_ptr<Job> job = admit(completion, [&] {
+      return TypedJob<T, std::decay_t<Work>>::make(completion, bridge_.get(), std::forward<Work>(work));
+    });
+    if (job) submit_internal(std::move(job));
+  }
+
+  /// Any thread, before an operation with `completion` is queued: returns `make()` (what will
+  /// be queued, taking the completion), or null when the operation is refused. A future
+  /// requested from this connection's own worker (a SQL function or hook), or from the worker of
+  /// a backup that holds this connection, whose blocking get() would wait on the very thread
+  /// that must fulfil it (directly or through the hold), is failed at once instead. A loop form
+  /// is counted as outstanding on the bridge once make() returned, so that what make() throws
+  /// leaves nothing counted that never comes (what it made then dies unsettled).
+  /// @throws ProgrammingError for a loop form on a connection without a loop; what make() throws
+  template <class T, class Make>
+  std::invoke_result_t<Make&> admit(PendingCompletion<T>& completion, Make&& make) {
     const bool on_loop = completion->on_loop();
-    if (!on_loop && refuse(completion)) return;
-    // The job first: should making it throw, the bridge has counted nothing that never comes.
-    std::unique_ptr<Job> job =
-        TypedJob<T, std::decay_t<Work>>::make(completion, bridge_.get(), std::forward<Work>(work));
-    if (on_loop) expect_loop();  // throws without a loop: the job dies unsettled, as nothing was queued
-    submit_internal(std::move(job));
-  }
-
-  /// Any thread, before queueing a job for `completion`: a loop form is counted as outstanding
-  /// on the bridge (@throws ProgrammingError without a loop); a future requested from this
-  /// connection's own worker (a SQL function or hook), or from the worker of a backup that holds
-  /// this connection, whose blocking get() would wait on the very thread that must fulfil it
-  /// (directly or through the hold), is failed at once and false returned.
-  template <class T>
-  bool accept(PendingCompletion<T>& completion) {
-    if (completion->on_loop()) {
-      expect_loop();
-      return true;
-    }
-    return !refuse(completion);
-  }
-
-  /// The future half of accept(): fails a future that would deadlock (see accept) and returns
-  /// true, else false.
-  template <class T>
-  bool refuse(PendingCompletion<T>& future) {
-    const Worker* holder = held_by_.load(std::memory_order_acquire);
-    if (!worker_->is_current_thread() && (holder == nullptr || !holder->is_current_thread())) return false;
-    Outcome<T> outcome;
-    outcome.error = reentrancy_error();
-    finish(future, std::move(outcome), bridge_.get());
-    return true;
+    if (!on_loop && refuse(completion)) return nullptr;
+    std::invoke_result_t<Make&> made = make();
+    if (on_loop) expect_loop();
+    return made;
   }
 
   /// The pointer user handles (Connection and Cursor) hold: it shares this core's lifetime but
@@ -97,6 +86,16 @@ class ConnectionCore : public std::enable_shared_from_this<ConnectionCore> {
 
  private:
   void expect_loop();
+  // Fails a future that would deadlock (see admit) and returns true; false otherwise.
+  template <class T>
+  bool refuse(PendingCompletion<T>& future) {
+    const Worker* holder = held_by_.load(std::memory_order_acquire);
+    if (!worker_->is_current_thread() && (holder == nullptr || !holder->is_current_thread())) return false;
+    Outcome<T> outcome;
+    outcome.error = reentrancy_error();
+    finish(future, std::move(outcome), bridge_.get());
+    return true;
+  }
 
   Options options_;
   std::mutex front_mutex_;

@@ -35,6 +35,35 @@ constexpr std::uint64_t kTurnNanoseconds = 50'000;
 // (kTurnNanoseconds, plus the nap in progress).
 constexpr std::size_t kPatientBacklog = 16;
 constexpr std::uint64_t kPatientNap = 20'000;
+
+// The loop thread's wait for `ready()` until `until`, as its situation calls for: a nap with a
+// backlog (above), yields with several bridges waiting, else a spin. False when it may not wait
+// at all (no spinning slot free); napping and yielding need no slot, as they give the CPU away.
+template <class Ready>
+bool wait_for_posts(std::size_t backlog, std::uint64_t until, std::optional<SpinSlot>& slot,
+                    CpuPresence& here, Ready&& ready) {
+  if (t_spinning_bridges > 1) {
+    // Several connections wait here, each with a worker of its own: more busy threads than a
+    // small machine has CPUs, so look between yields (never pause), as the model of W5's floor
+    // does. W5 (4 connections on 2 vCPUs), medians of 7 runs side by side: 0.309 pausing, 0.360
+    // yielding (the model's floor: 0.356).
+    slot.reset();
+    yield_until(until, ready);
+    return true;
+  }
+  if (backlog > kPatientBacklog) {
+    slot.reset();
+    if (!ready()) {
+      here.leave();  // asleep, it crowds no worker off this CPU
+      nap(kPatientNap);
+      here.enter();
+    }
+    return true;
+  }
+  if (!slot) slot.emplace();
+  spin_until(*slot, until, ready);
+  return static_cast<bool>(*slot);
+}
 }  // namespace
 
 // The uv handles and the reference that keeps the bridge alive until both close callbacks ran.
@@ -205,27 +234,7 @@ void LoopBridge::spin() {
   CpuPresence here;              // a worker that shares this CPU then sleeps rather than spin
   for (;;) {
     const auto has_posts = [&] { return posted_.load(std::memory_order_acquire) != nullptr; };
-    // Napping and yielding waits need no spinning slot: they give the CPU away as they wait.
-    const bool patient = backlog_ > kPatientBacklog && t_spinning_bridges <= 1;
-    const bool several = t_spinning_bridges > 1;
-    if (patient) {
-      slot.reset();
-      if (!has_posts()) {
-        here.leave();  // asleep, it crowds no worker off this CPU
-        nap(kPatientNap);
-        here.enter();
-      }
-    } else if (several) {
-      // Several connections wait here, each with a worker of its own: more busy threads than a
-      // small machine has CPUs, so look between yields (never pause), as the model of W5's
-      // floor does. W5 (4 connections on 2 vCPUs), medians of 7 runs side by side: 0.309
-      // pausing, 0.360 yielding (the model's floor: 0.356).
-      slot.reset();
-      yield_until(std::min(spin_deadline_, turn_end), has_posts);
-    } else {
-      if (!slot) slot.emplace();
-      spin_until(*slot, std::min(spin_deadline_, turn_end), has_posts);
-    }
+    const bool may_wait = wait_for_posts(backlog_, std::min(spin_deadline_, turn_end), slot, here, has_posts);
     if (has_posts()) {
       drain();
       // spinning_ is written on this thread only.
@@ -239,7 +248,7 @@ void LoopBridge::spin() {
       continue;
     }
     // The turn is over, but not this wait: let the loop go round (other bridges, timers, I/O).
-    if ((patient || several || *slot) && spin_clock() <= spin_deadline_) return;
+    if (may_wait && spin_clock() <= spin_deadline_) return;
     // Spun out (a nap that found nothing usually outlasts the wait), or no spinning slot free:
     // block in epoll; post() signals the async handle again.
     std::lock_guard lock(mutex_);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,13 @@ namespace uvsqlite::test {
 namespace {
 
 using namespace std::chrono_literals;
+
+// 0, 1, ..., n - 1: the order in which n operations submitted in turn must complete.
+std::vector<int> first_n(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
 
 /// uv_run(UV_RUN_DEFAULT) guarded by an unreferenced watchdog timer (which does not keep the loop
 /// alive by itself). True when uv_run returned on its own before `limit`.
@@ -133,9 +141,7 @@ TEST_F(LoopBridgeTest, CallbacksRunInSubmissionOrder) {
     }
   }
   ASSERT_TRUE(run_until([&] { return order.size() == static_cast<std::size_t>(kOps); }));
-  std::vector<int> expected(kOps);
-  for (int i = 0; i < kOps; ++i) expected[i] = i;
-  EXPECT_EQ(order, expected);
+  EXPECT_EQ(order, first_n(kOps));
   close(db);
 }
 
@@ -316,9 +322,7 @@ TEST_F(LoopBridgeTest, ABacklogOfSlowJobsStillWakesTheLoopInOrder) {
         });
   }
   EXPECT_TRUE(run_default_returns(&loop_, 10s));
-  std::vector<int> expected(kJobs);
-  for (int i = 0; i < kJobs; ++i) expected[i] = i;
-  EXPECT_EQ(order, expected);
+  EXPECT_EQ(order, first_n(kJobs));
   close(db);
 }
 

@@ -190,18 +190,12 @@ class Value {
     if (this == &other) return *this;
     if (other.owns_memory()) return *this = Value(other);
     // Nothing to allocate: a plain copy of the bytes (how a braced parameter list is filled).
-    if (owns_memory()) release();
-    kind_ = other.kind_;
-    inline_size_ = other.inline_size_;
-    std::memcpy(data_, other.data_, sizeof data_);
+    take_bytes(other);
     return *this;
   }
   Value& operator=(Value&& other) noexcept {
     if (this != &other) {
-      if (owns_memory()) release();
-      kind_ = other.kind_;
-      inline_size_ = other.inline_size_;
-      std::memcpy(data_, other.data_, sizeof data_);
+      take_bytes(other);
       other.kind_ = Kind::Null;
     }
     return *this;
@@ -292,6 +286,13 @@ class Value {
     } else {
       set_pointer(Kind::Text, new std::string(s));
     }
+  }
+  // Releases what this owns and takes other's kind and bytes (other keeps them too).
+  void take_bytes(const Value& other) noexcept {
+    if (owns_memory()) release();
+    kind_ = other.kind_;
+    inline_size_ = other.inline_size_;
+    std::memcpy(data_, other.data_, sizeof data_);
   }
   void box(Value raw, std::shared_ptr<const detail::Object> object);
   void copy_owned(const Value& other);
